@@ -1,0 +1,230 @@
+// Package inputconf owns the settings of one oktainput input: the parameters of an inputs.conf
+// stanza (or of the standalone command's flags), their defaults, and validation that names the
+// setting at fault in words a Splunk admin can act on.
+package inputconf
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/oktasight/oktasight/app/okta"
+)
+
+// Defaults and limits of the settings.
+const (
+	DefaultPollInterval = 10 * time.Second
+	DefaultPageLimit    = 1000
+	DefaultRateLimitPct = 50
+	DefaultLookback     = 7 * 24 * time.Hour
+	// Retention is how far back Okta keeps System Log events; older start dates are clamped.
+	Retention = 90 * 24 * time.Hour
+	// Sourcetype is the sourcetype Splunk's Okta add-on uses, so its searches and ours agree.
+	Sourcetype = "OktaIM2:log"
+)
+
+// Settings is one input's validated configuration.
+type Settings struct {
+	Name         string // full stanza name, e.g. "oktainput://prod"; the checkpoint key
+	OrgURL       string // normalised "https://acme.okta.com"
+	APIToken     string // secret: never logged, printed or stored
+	StartDate    string // as configured ("" = 7 days ago); part of the checkpoint identity
+	PollInterval time.Duration
+	PageLimit    int
+	RateLimitPct int
+	Filter       string
+	Q            string
+	CAFile       string
+	// ExitWhenCaughtUp is set when Splunk schedules the input (an `interval` is configured):
+	// each run then polls until caught up and exits, and splunkd starts it again.
+	ExitWhenCaughtUp bool
+	Index, Host      string
+}
+
+// String describes the settings without the token.
+func (s *Settings) String() string {
+	return fmt.Sprintf("stanza=%s org_url=%s start_date=%q poll_interval=%s page_limit=%d rate_limit_pct=%d filter=%q q=%q",
+		s.Name, s.OrgURL, s.StartDate, s.PollInterval, s.PageLimit, s.RateLimitPct, s.Filter, s.Q)
+}
+
+// Source is the Splunk source of this input's events: the org's host name.
+func (s *Settings) Source() string {
+	u, err := url.Parse(s.OrgURL)
+	if err != nil {
+		return "okta"
+	}
+	return "okta:" + u.Host
+}
+
+// Known lists the parameters oktainput understands, besides Splunk's implicit ones.
+var Known = []string{"org_url", "api_token", "start_date", "poll_interval", "page_limit", "rate_limit_pct", "filter", "q", "ca_file"}
+
+// implicit are the parameters splunkd adds to every stanza.
+var implicit = map[string]bool{
+	"interval": true, "index": true, "host": true, "source": true, "sourcetype": true, "disabled": true,
+	"python.version": true, "start_by_shell": true, "run_introspection": true,
+}
+
+// FromParams validates a stanza's parameters and applies defaults. Every problem is reported,
+// each naming its setting; the token's value never appears in an error.
+func FromParams(name string, params map[string]string) (*Settings, error) {
+	s := &Settings{
+		Name:         name,
+		PollInterval: DefaultPollInterval,
+		PageLimit:    DefaultPageLimit,
+		RateLimitPct: DefaultRateLimitPct,
+	}
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	get := func(k string) string { return strings.TrimSpace(params[k]) }
+
+	if v := get("org_url"); v == "" {
+		bad("org_url", "is required, e.g. https://acme.okta.com")
+	} else if u, err := okta.CheckOrgURL(v); err != nil {
+		errs = append(errs, fmt.Errorf("org_url: %w", err))
+	} else {
+		s.OrgURL = u.String()
+	}
+	s.APIToken = get("api_token")
+	if s.APIToken == "" {
+		bad("api_token", "is required: create one in the Okta Admin Console under Security > API > Tokens")
+	} else if strings.ContainsAny(s.APIToken, " \t\r\n") {
+		bad("api_token", "contains white space; paste the token value only")
+	}
+	s.StartDate = get("start_date")
+	if s.StartDate != "" {
+		if _, _, err := ResolveStart(s.StartDate, time.Now()); err != nil {
+			errs = append(errs, fmt.Errorf("start_date: %w", err))
+		}
+	}
+	if v := get("poll_interval"); v != "" {
+		d, err := parseSeconds(v)
+		if err != nil || d < time.Second || d > time.Hour {
+			bad("poll_interval", "want seconds from 1 to 3600 (or a duration like 30s), got %q", v)
+		} else {
+			s.PollInterval = d
+		}
+	}
+	s.PageLimit = intSetting(get("page_limit"), "page_limit", DefaultPageLimit, 1, 1000, &errs)
+	s.RateLimitPct = intSetting(get("rate_limit_pct"), "rate_limit_pct", DefaultRateLimitPct, 1, 100, &errs)
+	s.Filter = get("filter")
+	s.Q = get("q")
+	if err := (okta.Query{Limit: s.PageLimit, Filter: s.Filter, Q: s.Q}).Validate(); err != nil && s.PageLimit > 0 {
+		errs = append(errs, err)
+	}
+	if v := get("ca_file"); v != "" {
+		if st, err := os.Stat(v); err != nil {
+			bad("ca_file", "cannot read %s: %v", v, errors.Unwrap(err))
+		} else if st.IsDir() {
+			bad("ca_file", "%s is a directory; name a PEM file", v)
+		}
+		s.CAFile = v
+	}
+	if v := get("interval"); v != "" && v != "0" {
+		s.ExitWhenCaughtUp = true
+	}
+	s.Index = get("index")
+	s.Host = get("host")
+	for k := range params {
+		if !implicit[k] && !isKnown(k) {
+			bad(k, "unknown setting for oktainput (known: %s)", strings.Join(Known, ", "))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return s, nil
+}
+
+func isKnown(k string) bool {
+	for _, n := range Known {
+		if n == k {
+			return true
+		}
+	}
+	return false
+}
+
+func intSetting(v, field string, def, lo, hi int, errs *[]error) int {
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		*errs = append(*errs, fmt.Errorf("%s: want a whole number from %d to %d, got %q", field, lo, hi, v))
+		return def
+	}
+	return n
+}
+
+// parseSeconds reads a plain number of seconds or a Go duration ("30s", "2m").
+func parseSeconds(v string) (time.Duration, error) {
+	if f, err := strconv.ParseFloat(v, 64); err == nil {
+		return time.Duration(f * float64(time.Second)), nil
+	}
+	return time.ParseDuration(v)
+}
+
+// ResolveStart turns a start_date setting into the time polling starts from. It accepts ISO 8601
+// dates and times (2026-11-01, 2026-11-01T08:00:00Z, with or without fraction or offset) and
+// relative values like -7d, -12h or -30m. A start older than Okta's 90-day retention is clamped,
+// and the returned warning says so; a start in the future is an error.
+func ResolveStart(v string, now time.Time) (time.Time, string, error) {
+	if v == "" {
+		return now.Add(-DefaultLookback), "", nil
+	}
+	var t time.Time
+	if strings.HasPrefix(v, "-") {
+		d, err := parseRelative(v[1:])
+		if err != nil {
+			return time.Time{}, "", fmt.Errorf("want an ISO 8601 date or a relative time like -7d, -12h or -30m, got %q", v)
+		}
+		t = now.Add(-d)
+	} else {
+		var err error
+		t, err = parseISO(v)
+		if err != nil {
+			return time.Time{}, "", fmt.Errorf("want an ISO 8601 date like 2026-11-01 or 2026-11-01T08:00:00Z, or a relative time like -7d, got %q", v)
+		}
+	}
+	if t.After(now.Add(time.Minute)) {
+		return time.Time{}, "", fmt.Errorf("%q is in the future", v)
+	}
+	if oldest := now.Add(-Retention); t.Before(oldest) {
+		return oldest, fmt.Sprintf("start_date %q is older than Okta's 90-day retention; starting from %s instead", v, oldest.UTC().Format(time.RFC3339)), nil
+	}
+	return t.UTC(), "", nil
+}
+
+func parseRelative(v string) (time.Duration, error) {
+	if len(v) < 2 {
+		return 0, errors.New("too short")
+	}
+	n, err := strconv.Atoi(v[:len(v)-1])
+	if err != nil || n < 0 {
+		return 0, errors.New("bad number")
+	}
+	unit := map[byte]time.Duration{'d': 24 * time.Hour, 'h': time.Hour, 'm': time.Minute, 's': time.Second, 'w': 7 * 24 * time.Hour}[v[len(v)-1]]
+	if unit == 0 {
+		return 0, errors.New("bad unit")
+	}
+	if n > 10000 {
+		return 0, errors.New("too large")
+	}
+	return time.Duration(n) * unit, nil
+}
+
+func parseISO(v string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return okta.ParseTime(v)
+}

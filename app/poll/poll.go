@@ -1,0 +1,268 @@
+// Package poll owns the input loop: fetch a page from Okta, write it, flush it, then save the
+// checkpoint, in that order and no other, so a crash can at worst repeat the page in hand and
+// never skip one.
+package poll
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/oktasight/oktasight/app/checkpoint"
+	"github.com/oktasight/oktasight/app/okta"
+)
+
+// Fetcher is what the loop needs from the Okta client.
+type Fetcher interface {
+	PollURL(q okta.Query) string
+	Fetch(ctx context.Context, url string) (*okta.Page, error)
+	Stats() okta.Stats
+}
+
+// Sink takes one page of events in Okta's order and returns only once they are delivered
+// (written and flushed to splunkd, or to the output file); only then is the checkpoint saved.
+type Sink interface {
+	WritePage(ctx context.Context, events []okta.Event) error
+}
+
+// Config is what one poller needs to know about its input.
+type Config struct {
+	Key          string // checkpoint key: the stanza name
+	OrgURL       string
+	StartDate    string    // as configured; part of the checkpoint's identity
+	Since        time.Time // StartDate resolved
+	Filter, Q    string
+	PageLimit    int
+	PollInterval time.Duration
+	// ExitWhenCaughtUp ends Run after the first empty page (scheduled runs); otherwise the
+	// poller sleeps PollInterval and asks for the same next link again, until ctx ends.
+	ExitWhenCaughtUp bool
+	// StatsEvery is how often a stats line is logged while catching up; the line is also
+	// written at each catch-up. Default one minute.
+	StatsEvery time.Duration
+}
+
+// Clock is the poller's view of time, so tests control sleeps.
+type Clock interface {
+	Now() time.Time
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+func (realClock) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Seen-set bounds: the uuids of the last pages, enough to recognise a page that is served
+// again after a restart, small enough to keep the checkpoint a few tens of kilobytes.
+const (
+	seenPages = 2
+	seenUUIDs = 2000
+)
+
+// Poller runs one input.
+type Poller struct {
+	cfg    Config
+	client Fetcher
+	store  checkpoint.Store
+	sink   Sink
+	log    *slog.Logger
+	clock  Clock
+}
+
+// New returns a Poller; log and clock may be nil.
+func New(cfg Config, client Fetcher, store checkpoint.Store, sink Sink, log *slog.Logger, clock Clock) *Poller {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if clock == nil {
+		clock = realClock{}
+	}
+	if cfg.StatsEvery <= 0 {
+		cfg.StatsEvery = time.Minute
+	}
+	return &Poller{cfg: cfg, client: client, store: store, sink: sink, log: log, clock: clock}
+}
+
+// cycle counts what happened since the last stats line.
+type cycle struct {
+	events, pages, dups int
+	lastPublished       time.Time
+	started             time.Time
+	base                okta.Stats
+}
+
+// Run polls until ctx ends (returning nil: a stop is not an error), or, with ExitWhenCaughtUp,
+// until Okta has nothing more. It returns an error when it cannot go on: a checkpoint that
+// cannot be read or saved, a sink that fails, or an Okta error that retrying cannot fix.
+func (p *Poller) Run(ctx context.Context) error {
+	cp, err := p.load(ctx)
+	if err != nil {
+		return err
+	}
+	seen := checkpoint.NewSeen(seenPages, seenUUIDs)
+	seen.LoadList(cp.Seen)
+	next := cp.NextURL
+	if next == "" {
+		next = p.client.PollURL(okta.Query{Since: p.cfg.Since, Limit: p.cfg.PageLimit, Filter: p.cfg.Filter, Q: p.cfg.Q})
+	}
+	// Writing and saving must finish once a page is in hand, even when a stop arrives:
+	// SIGTERM means "finish the page, flush, save, exit".
+	durable := context.WithoutCancel(ctx)
+	c := cycle{started: p.clock.Now(), base: p.client.Stats()}
+	fresh := make([]okta.Event, 0, p.cfg.PageLimit)
+	uuids := make([]string, 0, p.cfg.PageLimit)
+	for {
+		if ctx.Err() != nil {
+			p.logStats(&c, false)
+			return nil
+		}
+		page, err := p.client.Fetch(ctx, next)
+		if err != nil {
+			if ctx.Err() != nil {
+				p.logStats(&c, false)
+				return nil
+			}
+			return fmt.Errorf("fetch %s: %w", redactURL(next), err)
+		}
+		fresh, uuids = fresh[:0], uuids[:0]
+		for _, ev := range page.Events {
+			uuids = append(uuids, ev.UUID)
+			if seen.Contains(ev.UUID) {
+				c.dups++
+				continue
+			}
+			fresh = append(fresh, ev)
+		}
+		if len(fresh) > 0 {
+			if err := p.sink.WritePage(durable, fresh); err != nil {
+				return fmt.Errorf("write %d events: %w", len(fresh), err)
+			}
+			last := fresh[len(fresh)-1]
+			cp.LastPublished = last.Published.UTC().Format(time.RFC3339Nano)
+			cp.LastUUID = last.UUID
+			cp.Events += int64(len(fresh))
+			c.events += len(fresh)
+			c.lastPublished = last.Published
+		}
+		c.pages++
+		if len(uuids) > 0 {
+			seen.AddPage(uuids)
+		}
+		if page.Next != next || len(uuids) > 0 {
+			cp.NextURL = page.Next
+			cp.Seen = seen.List()
+			cp.UpdatedAt = p.clock.Now().UTC()
+			if err := p.store.Save(durable, p.cfg.Key, cp); err != nil {
+				return fmt.Errorf("save checkpoint after %d delivered events: %w", len(fresh), err)
+			}
+		}
+		next = page.Next
+		if len(page.Events) == 0 {
+			p.logStats(&c, true)
+			if p.cfg.ExitWhenCaughtUp {
+				return nil
+			}
+			if err := p.clock.Sleep(ctx, p.cfg.PollInterval); err != nil {
+				return nil
+			}
+			continue
+		}
+		if p.clock.Now().Sub(c.started) >= p.cfg.StatsEvery {
+			p.logStats(&c, false)
+		}
+	}
+}
+
+// load returns the stanza's checkpoint, a fresh one when there is none or when the input now
+// reads another org or start date, and an error when the saved one cannot be read: replacing
+// it silently could re-ingest or skip months of events.
+func (p *Poller) load(ctx context.Context) (*checkpoint.Checkpoint, error) {
+	fresh := &checkpoint.Checkpoint{
+		Version: checkpoint.Version, Stanza: p.cfg.Key, OrgURL: p.cfg.OrgURL,
+		StartDate: p.cfg.StartDate, Filter: p.cfg.Filter, Q: p.cfg.Q,
+	}
+	cp, err := p.store.Load(ctx, p.cfg.Key)
+	switch {
+	case errors.Is(err, checkpoint.ErrNotFound):
+		p.log.Info("oktainput starting", "stanza", p.cfg.Key, "from", p.cfg.Since.UTC().Format(time.RFC3339), "checkpoint", "none")
+		return fresh, nil
+	case err != nil:
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	if cp.OrgURL != p.cfg.OrgURL || cp.StartDate != p.cfg.StartDate {
+		p.log.Info("oktainput starting a new checkpoint: org_url or start_date changed", "stanza", p.cfg.Key,
+			"old_org", cp.OrgURL, "new_org", p.cfg.OrgURL, "old_start_date", cp.StartDate, "new_start_date", p.cfg.StartDate,
+			"from", p.cfg.Since.UTC().Format(time.RFC3339))
+		return fresh, nil
+	}
+	if cp.Filter != p.cfg.Filter || cp.Q != p.cfg.Q {
+		// The saved cursor carries the old filter. Start a new polling query from the last
+		// delivered event; the seen set drops the events at that boundary that were delivered.
+		since := p.cfg.Since
+		if t, err := time.Parse(time.RFC3339Nano, cp.LastPublished); err == nil {
+			since = t
+		}
+		p.log.Info("oktainput filter or q changed: new query from the last delivered event", "stanza", p.cfg.Key,
+			"from", since.UTC().Format(time.RFC3339Nano))
+		cp.Filter, cp.Q = p.cfg.Filter, p.cfg.Q
+		cp.NextURL = p.client.PollURL(okta.Query{Since: since, Limit: p.cfg.PageLimit, Filter: p.cfg.Filter, Q: p.cfg.Q})
+		return cp, nil
+	}
+	p.log.Info("oktainput resuming", "stanza", p.cfg.Key, "events_so_far", cp.Events, "last_published", cp.LastPublished)
+	return cp, nil
+}
+
+// logStats writes the one health line per polling cycle that dashboards and alerts chart.
+func (p *Poller) logStats(c *cycle, caughtUp bool) {
+	now := p.clock.Now()
+	st := p.client.Stats()
+	lag := 0.0
+	if !c.lastPublished.IsZero() {
+		lag = max(now.Sub(c.lastPublished).Seconds(), 0)
+	}
+	p.log.Info("oktainput stats",
+		"stanza", p.cfg.Key,
+		"org", host(p.cfg.OrgURL),
+		"events", c.events,
+		"pages", c.pages,
+		"duplicates_skipped", c.dups,
+		"lag_seconds", lag,
+		"rate_limit_limit", st.LastRate.Limit,
+		"rate_limit_remaining", st.LastRate.Remaining,
+		"retries", st.Retries-c.base.Retries,
+		"throttled_seconds", (st.Throttled - c.base.Throttled).Seconds(),
+		"caught_up", caughtUp,
+	)
+	*c = cycle{started: now, base: st}
+}
+
+func host(org string) string {
+	u, err := url.Parse(org)
+	if err != nil {
+		return org
+	}
+	return u.Host
+}
+
+// redactURL keeps a URL's path and the cursor but drops anything that could be sensitive.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	u.User = nil
+	return u.String()
+}

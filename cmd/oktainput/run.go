@@ -1,0 +1,340 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/oktasight/oktasight/app/checkpoint"
+	"github.com/oktasight/oktasight/app/inputconf"
+	"github.com/oktasight/oktasight/app/modinput"
+	"github.com/oktasight/oktasight/app/okta"
+	"github.com/oktasight/oktasight/app/poll"
+	"github.com/oktasight/oktasight/app/splunklog"
+)
+
+const usage = `oktainput streams the Okta System Log into Splunk.
+
+Splunk runs it as a modular input:
+  oktainput --scheme               print the input's scheme (introspection)
+  oktainput --validate-arguments   validate an input's settings (XML on stdin)
+  oktainput                        run the inputs described by the XML on stdin
+
+Standalone, without a Splunk forwarder:
+  oktainput run --org-url https://acme.okta.com --token-env OKTA_API_TOKEN \
+      --checkpoint-dir DIR [--out events.ndjson] [--start-date -7d] [--once] ...
+  oktainput run -h                 all standalone flags
+`
+
+// Run is the whole command; main only wires the process to it, so tests drive it directly.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	log := slog.New(splunklog.New(stderr, logLevel(getenv("OKTAINPUT_LOG_LEVEL"))))
+	switch {
+	case len(args) == 0:
+		return runSplunk(ctx, stdin, stdout, log)
+	case args[0] == "--scheme":
+		if err := modinput.WriteScheme(stdout, scheme()); err != nil {
+			log.Error("oktainput scheme failed", "error", err)
+			return 1
+		}
+		return 0
+	case args[0] == "--validate-arguments":
+		return validate(ctx, stdin, stdout, log)
+	case args[0] == "run":
+		return runStandalone(ctx, args[1:], stdout, stderr, getenv, log)
+	case args[0] == "--version" || args[0] == "version":
+		fmt.Fprintln(stdout, "oktainput", version)
+		return 0
+	case args[0] == "-h" || args[0] == "--help" || args[0] == "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "ERROR oktainput: unknown arguments %q\n%s", strings.Join(args, " "), usage)
+		return 2
+	}
+}
+
+func logLevel(v string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+// scheme is the introspection scheme splunkd reads once per restart.
+func scheme() modinput.Scheme {
+	str := func(name, title, desc string, required bool) modinput.Arg {
+		return modinput.Arg{Name: name, Title: title, Description: desc, DataType: "string", RequiredOnCreate: required, RequiredOnEdit: false}
+	}
+	num := func(name, title, desc string) modinput.Arg {
+		return modinput.Arg{Name: name, Title: title, Description: desc, DataType: "number"}
+	}
+	return modinput.Scheme{
+		Title:                 "Okta System Log",
+		Description:           "Streams every Okta System Log event into Splunk, exactly as Okta sent it, once.",
+		UseExternalValidation: true,
+		UseSingleInstance:     false,
+		StreamingMode:         "xml",
+		Args: []modinput.Arg{
+			str("org_url", "Okta org URL", "Your Okta org, e.g. https://acme.okta.com (https, host name only).", true),
+			str("api_token", "API token", "An Okta API token of an admin who can read the System Log (Security > API > Tokens).", true),
+			str("start_date", "Start date", "Where a new input starts: ISO 8601 (2026-11-01T00:00:00Z) or relative (-7d). Default: 7 days ago; at most 90 days.", false),
+			num("poll_interval", "Poll interval", "Seconds between polls once caught up (1-3600, default 10)."),
+			num("page_limit", "Page size", "Events per request (1-1000, default 1000)."),
+			num("rate_limit_pct", "Rate-limit share", "Percent of the org's /api/v1/logs rate limit this input may use (1-100, default 50)."),
+			str("filter", "Filter", "Optional Okta SCIM filter, e.g. eventType sw \"user.session\".", false),
+			str("q", "Keywords", "Optional keyword search: at most 10 words of at most 40 characters.", false),
+			str("ca_file", "CA file", "Optional PEM file of CA certificates to trust for Okta, e.g. behind a TLS-inspecting proxy.", false),
+		},
+	}
+}
+
+// runSplunk is scenario 3 of the modular-input protocol: configuration XML on stdin, events
+// on stdout. splunkd closes stdin after the configuration; that is not a request to stop.
+func runSplunk(ctx context.Context, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
+	cfg, err := modinput.ParseInputConfig(stdin)
+	if err != nil {
+		log.Error("oktainput cannot read its configuration from splunkd", "error", err)
+		return 1
+	}
+	out := bufio.NewWriterSize(stdout, 1<<20)
+	ew := modinput.NewEventWriter(out)
+	defer func() {
+		if err := ew.Close(); err != nil {
+			log.Error("oktainput closing the event stream", "error", err)
+		}
+	}()
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		failed int
+	)
+	for _, st := range cfg.Stanzas {
+		params := map[string]string{}
+		for k, v := range st.Params {
+			params[k] = v
+		}
+		s, err := inputconf.FromParams(st.Name, params)
+		if err != nil {
+			log.Error("oktainput stopped: invalid settings", "stanza", st.Name, "error", oneLine(err))
+			failed++
+			continue
+		}
+		store := &checkpoint.FileStore{Dir: cfg.CheckpointDir}
+		sink := poll.NewSplunkSink(ew, st.Name, s.Source(), inputconf.Sourcetype, s.Index, s.Host)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := runInput(ctx, s, store, sink, log); err != nil {
+				log.Error("oktainput stopped", "stanza", s.Name, "error", oneLine(err))
+				mu.Lock()
+				failed++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+// runInput polls one input until it stops.
+func runInput(ctx context.Context, s *inputconf.Settings, store checkpoint.Store, sink poll.Sink, log *slog.Logger) error {
+	since, warn, err := inputconf.ResolveStart(s.StartDate, time.Now())
+	if err != nil {
+		return fmt.Errorf("start_date: %w", err)
+	}
+	if warn != "" {
+		log.Warn("oktainput "+warn, "stanza", s.Name)
+	}
+	client, err := newClient(s, log)
+	if err != nil {
+		return err
+	}
+	p := poll.New(poll.Config{
+		Key: s.Name, OrgURL: s.OrgURL, StartDate: s.StartDate, Since: since,
+		Filter: s.Filter, Q: s.Q, PageLimit: s.PageLimit, PollInterval: s.PollInterval,
+		ExitWhenCaughtUp: s.ExitWhenCaughtUp,
+	}, client, store, sink, log, nil)
+	return p.Run(ctx)
+}
+
+func newClient(s *inputconf.Settings, log *slog.Logger) (*okta.Client, error) {
+	tr, err := transport(s.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	return okta.New(okta.Config{
+		OrgURL:       s.OrgURL,
+		HTTPClient:   &http.Client{Transport: okta.NewSSWSTransport(s.APIToken, tr)},
+		RateLimitPct: s.RateLimitPct,
+		Logger:       log.With("stanza", s.Name),
+		UserAgent:    "oktasight-oktainput/" + version,
+	})
+}
+
+// transport is an HTTP transport with sane timeouts, the proxy from the environment
+// (HTTPS_PROXY, NO_PROXY) and, when caFile is set, those CAs trusted besides the system's.
+func transport(caFile string) (*http.Transport, error) {
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          10,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   15 * time.Second,
+		ResponseHeaderTimeout: 60 * time.Second,
+		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+	}
+	if caFile == "" {
+		return tr, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("ca_file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("ca_file: %s holds no PEM certificate", caFile)
+	}
+	tr.TLSClientConfig.RootCAs = pool
+	return tr, nil
+}
+
+// validate is scenario 2: check every setting, then make one real request with the token.
+// Success is silence and exit 0; failure is Splunk's error XML on stdout and exit 1.
+func validate(ctx context.Context, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
+	fail := func(msg string) int {
+		if err := modinput.WriteValidationError(stdout, msg); err != nil {
+			log.Error("oktainput validation reply failed", "error", err)
+		}
+		return 1
+	}
+	req, err := modinput.ParseValidation(stdin)
+	if err != nil {
+		return fail("oktainput could not read the validation request from splunkd: " + err.Error())
+	}
+	s, err := inputconf.FromParams(req.Name, req.Params)
+	if err != nil {
+		return fail(oneLine(err))
+	}
+	if err := probe(ctx, s, log); err != nil {
+		return fail(oneLine(err))
+	}
+	return 0
+}
+
+// probeTimeout bounds the validation request: an admin is waiting in Splunk Web.
+const probeTimeout = 30 * time.Second
+
+// probe asks Okta for one event with the configured token and filter.
+func probe(ctx context.Context, s *inputconf.Settings, log *slog.Logger) error {
+	since, _, err := inputconf.ResolveStart(s.StartDate, time.Now())
+	if err != nil {
+		return fmt.Errorf("start_date: %w", err)
+	}
+	client, err := newClient(s, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	_, err = client.Fetch(ctx, client.PollURL(okta.Query{Since: since, Limit: 1, Filter: s.Filter, Q: s.Q}))
+	if err == nil {
+		return nil
+	}
+	var apiErr *okta.APIError
+	if errors.As(err, &apiErr) {
+		return err
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("no answer from %s within %s (check the org URL, DNS, proxy and firewall): %w", s.OrgURL, probeTimeout, err)
+	}
+	return fmt.Errorf("cannot reach %s: %w", s.OrgURL, err)
+}
+
+// runStandalone polls one org outside Splunk, writing NDJSON.
+func runStandalone(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, log *slog.Logger) int {
+	fs := flag.NewFlagSet("oktainput run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		orgURL    = fs.String("org-url", "", "Okta org URL, e.g. https://acme.okta.com (required)")
+		tokenEnv  = fs.String("token-env", "OKTA_API_TOKEN", "name of the environment variable holding the API token")
+		cpDir     = fs.String("checkpoint-dir", "", "directory for the checkpoint (required)")
+		outPath   = fs.String("out", "-", "NDJSON output file (appended), - for stdout")
+		startDate = fs.String("start-date", "", "ISO 8601 or relative (-7d); default 7 days ago")
+		pollEvery = fs.String("poll-interval", "", "seconds between polls once caught up (default 10)")
+		pageLimit = fs.String("page-limit", "", "events per request, 1-1000 (default 1000)")
+		ratePct   = fs.String("rate-limit-pct", "", "percent of the org's rate limit to use, 1-100 (default 50)")
+		filter    = fs.String("filter", "", "Okta SCIM filter")
+		q         = fs.String("q", "", "keyword search")
+		caFile    = fs.String("ca-file", "", "PEM file of extra CA certificates to trust")
+		name      = fs.String("name", "standalone", "input name (the checkpoint key)")
+		once      = fs.Bool("once", false, "exit once caught up instead of polling forever")
+	)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *cpDir == "" {
+		fmt.Fprintln(stderr, "ERROR oktainput run: --checkpoint-dir is required")
+		return 2
+	}
+	params := map[string]string{
+		"org_url": *orgURL, "api_token": getenv(*tokenEnv), "start_date": *startDate,
+		"poll_interval": *pollEvery, "page_limit": *pageLimit, "rate_limit_pct": *ratePct,
+		"filter": *filter, "q": *q, "ca_file": *caFile,
+	}
+	if *once {
+		params["interval"] = "once"
+	}
+	s, err := inputconf.FromParams("oktainput://"+*name, params)
+	if err != nil {
+		msg := oneLine(err)
+		if getenv(*tokenEnv) == "" {
+			msg = strings.ReplaceAll(msg, "api_token: is required", "api_token: is required: set the environment variable "+*tokenEnv)
+		}
+		fmt.Fprintf(stderr, "ERROR oktainput run: %s\n", msg)
+		return 2
+	}
+	var out io.Writer = stdout
+	if *outPath != "-" {
+		f, err := os.OpenFile(*outPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+		if err != nil {
+			fmt.Fprintf(stderr, "ERROR oktainput run: --out: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		out = f
+	}
+	if err := runInput(ctx, s, &checkpoint.FileStore{Dir: *cpDir}, poll.NewNDJSONSink(out), log); err != nil {
+		log.Error("oktainput stopped", "stanza", s.Name, "error", oneLine(err))
+		return 1
+	}
+	return 0
+}
+
+// oneLine joins a multi-error into one line: splunkd would split a multi-line message.
+func oneLine(err error) string {
+	return strings.ReplaceAll(err.Error(), "\n", "; ")
+}
