@@ -1,0 +1,168 @@
+package session
+
+// Event is the compact record of one Okta System Log event: only the fields the engine uses.
+//
+// Every field is a plain string except Time and Ref, so a map phase can carry an Event as a
+// handful of Splunk fields (see Event.Compact and FromFields). An empty string means "no
+// value": extraction turns Okta's `unknown`, `-`, `null` and "null" into "".
+type Event struct {
+	Time        int64  // published, milliseconds since the Unix epoch; 0 when unknown
+	UUID        string // uuid
+	Type        string // eventType
+	ActorID     string // actor.id
+	ActorType   string // actor.type
+	ActorLogin  string // actor.alternateId
+	ActorName   string // actor.displayName
+	TargetID    string // id of the first target of type User
+	TargetLogin string // alternateId of the first target of type User
+	App         string // displayName of the first target of type AppInstance
+	IP          string // client.ipAddress
+	UserAgent   string // client.userAgent.rawUserAgent
+	SessionID   string // authenticationContext.externalSessionId
+	Result      string // outcome.result (SUCCESS, FAILURE, ALLOW, DENY, CHALLENGE, ...)
+	Reason      string // outcome.reason
+	Factor      string // debugContext.debugData.factor, else the authenticator target's displayName
+	Ref         int64  // the caller's handle on the original row; the engine only hands it back
+}
+
+// isNone reports whether an Okta value means "no value".
+func isNone(s string) bool {
+	switch s {
+	case "", "unknown", "-", "null", "NULL", "Null", "None":
+		return true
+	}
+	return false
+}
+
+// clean maps Okta's "no value" spellings to "".
+func clean(s string) string {
+	if isNone(s) {
+		return ""
+	}
+	return s
+}
+
+// Flow is one kind of sequence.
+type Flow uint8
+
+// The flows the engine reconstructs.
+const (
+	FlowNone      Flow = iota // the event belongs to no flow
+	FlowSignin                // user.session.start → policy → MFA* → user.authentication.verify
+	FlowAppSignin             // MFA* → user.authentication.sso or application.policy.sign_on.deny_access
+	FlowSSPR                  // reset send → MFA* → reset_password → update_password
+	FlowUnlock                // unlock send → MFA* → [unlock_token] → unlock
+	numFlows
+)
+
+var flowNames = [numFlows]string{"", "signin", "app_signin", "sspr", "unlock"}
+
+// String returns the flow's name as it appears in the flow field.
+func (f Flow) String() string {
+	if f < numFlows {
+		return flowNames[f]
+	}
+	return ""
+}
+
+// role is what an event type does to a flow.
+type role uint8
+
+const (
+	roleNone     role = iota
+	roleStart         // opens a flow, closing the key's open flow of the same kind
+	roleContinue      // joins the open flow of its kind, or opens one with earlier steps missing
+	roleTerminal      // like roleContinue, and a successful one ends the flow
+	roleMFA           // joins the most recently started open flow, or opens an app_signin
+)
+
+// class describes one of the 23 event types.
+type class struct {
+	flow     Flow   // for roleMFA: none
+	role     role   // roleNone for types outside every flow
+	rank     uint8  // documented step order, breaks ties between events of the same millisecond
+	channel  string // email, sms or voice for recovery and MFA sends
+	factor   string // Okta factor name implied by an MFA send event
+	mfaSend  bool   // an MFA send event (counted in mfa_sent)
+	mfaUse   bool   // an MFA verification or enrolment (counted in mfa_verified / mfa_failed)
+	onBehalf bool   // an admin acting on a target user belongs to the target's flow
+}
+
+// Event types the engine treats specially.
+const (
+	typeSessionStart   = "user.session.start"
+	typePolicy         = "policy.evaluate_sign_on"
+	typeVerify         = "user.authentication.verify"
+	typeSSO            = "user.authentication.sso"
+	typeDeny           = "application.policy.sign_on.deny_access"
+	typeResetPassword  = "user.account.reset_password"
+	typeUpdatePassword = "user.account.update_password"
+	typeUnlockToken    = "user.account.unlock_token"
+	typeUnlock         = "user.account.unlock"
+
+	// missingResetSend and missingUnlockSend name a flow's absent first step in missing: any
+	// one of three send events would do, so no single eventType is right.
+	missingResetSend  = "password_reset_send"
+	missingUnlockSend = "account_unlock_send"
+)
+
+var classes = map[string]*class{
+	"system.email.password_reset.sent_message":   {flow: FlowSSPR, role: roleStart, rank: 0, channel: "email", onBehalf: true},
+	"system.sms.send_password_reset_message":     {flow: FlowSSPR, role: roleStart, rank: 0, channel: "sms", onBehalf: true},
+	"system.voice.send_password_reset_call":      {flow: FlowSSPR, role: roleStart, rank: 0, channel: "voice", onBehalf: true},
+	"system.email.account_unlock.sent_message":   {flow: FlowUnlock, role: roleStart, rank: 0, channel: "email", onBehalf: true},
+	"system.sms.send_account_unlock_message":     {flow: FlowUnlock, role: roleStart, rank: 0, channel: "sms", onBehalf: true},
+	"system.voice.send_account_unlock_call":      {flow: FlowUnlock, role: roleStart, rank: 0, channel: "voice", onBehalf: true},
+	typeSessionStart:                             {flow: FlowSignin, role: roleStart, rank: 1},
+	typePolicy:                                   {flow: FlowSignin, role: roleContinue, rank: 2},
+	"system.push.send_factor_verify_push":        {role: roleMFA, rank: 3, factor: "OKTA_VERIFY_PUSH", mfaSend: true, onBehalf: true},
+	"system.email.send_factor_verify_message":    {role: roleMFA, rank: 3, channel: "email", factor: "EMAIL", mfaSend: true, onBehalf: true},
+	"system.sms.send_factor_verify_message":      {role: roleMFA, rank: 3, channel: "sms", factor: "SMS", mfaSend: true, onBehalf: true},
+	"system.sms.send_phone_verification_message": {role: roleMFA, rank: 3, channel: "sms", factor: "SMS", mfaSend: true, onBehalf: true},
+	"system.voice.send_mfa_challenge_call":       {role: roleMFA, rank: 3, channel: "voice", factor: "CALL", mfaSend: true, onBehalf: true},
+	"system.voice.send_phone_verification_call":  {role: roleMFA, rank: 3, channel: "voice", factor: "CALL", mfaSend: true, onBehalf: true},
+	"user.authentication.auth_via_mfa":           {role: roleMFA, rank: 4, mfaUse: true, onBehalf: true},
+	"user.mfa.factor.activate":                   {role: roleMFA, rank: 4, mfaUse: true, onBehalf: true},
+	typeResetPassword:                            {flow: FlowSSPR, role: roleContinue, rank: 5, onBehalf: true},
+	typeUnlockToken:                              {flow: FlowUnlock, role: roleContinue, rank: 5, onBehalf: true},
+	typeUpdatePassword:                           {flow: FlowSSPR, role: roleTerminal, rank: 6, onBehalf: true},
+	typeUnlock:                                   {flow: FlowUnlock, role: roleTerminal, rank: 6, onBehalf: true},
+	typeVerify:                                   {flow: FlowSignin, role: roleTerminal, rank: 7},
+	typeSSO:                                      {flow: FlowAppSignin, role: roleTerminal, rank: 8},
+	typeDeny:                                     {flow: FlowAppSignin, role: roleTerminal, rank: 8},
+}
+
+// classOf returns the class of an eventType, nil for types outside every flow.
+func classOf(eventType string) *class { return classes[eventType] }
+
+// Sequenced reports whether events of this eventType can belong to a sequence; a map phase
+// may drop every other event.
+func Sequenced(eventType string) bool {
+	_, ok := classes[eventType]
+	return ok
+}
+
+// failed reports whether an outcome.result is a failure.
+func failed(result string) bool { return result == "FAILURE" }
+
+// denied reports whether an outcome.result is a policy denial.
+func denied(result string) bool { return result == "DENY" }
+
+// user returns the Okta user an event is about: the actor when it is a User, except that an
+// admin acting on another user (onBehalf types) belongs to the target; otherwise the first
+// target of type User; a failed sign-in of an unknown user is keyed by the attempted login.
+func (e *Event) user(c *class) (id, login string) {
+	if e.ActorType == "User" && e.ActorID != "" {
+		if c.onBehalf && e.TargetID != "" && e.TargetID != e.ActorID {
+			return e.TargetID, e.TargetLogin
+		}
+		return e.ActorID, e.ActorLogin
+	}
+	if e.TargetID != "" {
+		return e.TargetID, e.TargetLogin
+	}
+	if e.Type == typeSessionStart && e.ActorLogin != "" && (e.ActorType == "User" || e.ActorType == "") {
+		return "", e.ActorLogin
+	}
+	return "", ""
+}

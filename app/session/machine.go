@@ -1,0 +1,322 @@
+package session
+
+import (
+	"encoding/hex"
+	"hash/fnv"
+	"strconv"
+)
+
+// flowRun is a flow being assembled by the machine.
+type flowRun struct {
+	kind    Flow
+	items   []*item
+	start   int64
+	last    int64
+	opened  int // order of opening within one run, for "most recently started"
+	success bool
+}
+
+// machine is the forward state machine that sequences one key's events, oldest first. It
+// holds scratch space reused across runs so that sequencing allocates little.
+type machine struct {
+	e                 *Engine
+	key               string
+	open              [numFlows]*flowRun
+	opened            int
+	free              []*flowRun
+	ids               []uint64 // ids emitted in this run, to tell apart sequences of duplicated events
+	seq               Sequence
+	sorted            []*item
+	maxPause, maxSpan int64
+}
+
+func (m *machine) init(e *Engine) {
+	m.e = e
+	m.maxPause = e.o.MaxPause.Milliseconds()
+	m.maxSpan = e.o.MaxSpan.Milliseconds()
+}
+
+// run sequences the events of one key, sorted oldest first, and closes every flow at the end:
+// the caller guarantees that no event of the key lies within MaxPause after them.
+func (m *machine) run(key string, items []*item) {
+	m.key = key
+	m.ids = m.ids[:0]
+	m.opened = 0
+	for _, it := range items {
+		m.step(it)
+	}
+	for {
+		f := m.newest()
+		if f == nil {
+			break
+		}
+		// Close the oldest first, so a key's sequences come out in start order.
+		for _, g := range m.open {
+			if g != nil && g.opened < f.opened {
+				f = g
+			}
+		}
+		m.close(f)
+	}
+}
+
+// step routes one event.
+func (m *machine) step(it *item) {
+	t := it.ev.Time
+	for _, f := range m.open {
+		if f != nil && t-f.last > m.maxPause {
+			m.close(f)
+		}
+	}
+	c := it.cls
+	switch c.role {
+	case roleStart:
+		if f := m.open[c.flow]; f != nil {
+			m.close(f)
+		}
+		f := m.start(c.flow, it)
+		if it.ev.Type == typeSessionStart && failed(it.ev.Result) {
+			m.close(f) // each failed sign-in is a sequence of its own
+		}
+	case roleMFA:
+		f := m.newest()
+		for f != nil && t-f.start > m.maxSpan {
+			m.close(f)
+			f = m.newest()
+		}
+		if f == nil {
+			m.start(FlowAppSignin, it)
+			return
+		}
+		m.join(f, it)
+	case roleContinue, roleTerminal:
+		f := m.open[c.flow]
+		if f != nil && t-f.start > m.maxSpan {
+			m.close(f)
+			f = nil
+		}
+		if f == nil {
+			if it.ev.Type == typeUpdatePassword {
+				m.e.stats.Unowned++
+				return
+			}
+			f = m.start(c.flow, it)
+		} else {
+			m.join(f, it)
+		}
+		if c.role == roleTerminal {
+			switch {
+			case it.ev.Type == typeDeny:
+				m.close(f)
+			case !failed(it.ev.Result) && !denied(it.ev.Result):
+				f.success = true
+				m.close(f)
+			}
+		}
+	}
+}
+
+// newest returns the most recently started open flow.
+func (m *machine) newest() *flowRun {
+	var n *flowRun
+	for _, f := range m.open {
+		if f != nil && (n == nil || f.opened > n.opened) {
+			n = f
+		}
+	}
+	return n
+}
+
+func (m *machine) start(kind Flow, it *item) *flowRun {
+	var f *flowRun
+	if n := len(m.free); n > 0 {
+		f, m.free = m.free[n-1], m.free[:n-1]
+	} else {
+		f = &flowRun{}
+	}
+	m.opened++
+	*f = flowRun{kind: kind, items: append(f.items[:0], it), start: it.ev.Time, last: it.ev.Time, opened: m.opened}
+	m.open[kind] = f
+	return f
+}
+
+func (m *machine) join(f *flowRun, it *item) {
+	f.items = append(f.items, it)
+	f.last = it.ev.Time
+}
+
+// close finishes a flow: it builds the sequence, emits it when its flow is selected and frees
+// the flow.
+func (m *machine) close(f *flowRun) {
+	m.open[f.kind] = nil
+	m.e.stats.Sequenced += len(f.items)
+	if m.e.o.Flows[f.kind] {
+		s := m.build(f)
+		m.e.stats.Sequences++
+		if m.e.assign != nil {
+			for i, it := range f.items {
+				m.e.assign(it.ev.Ref, Assignment{SeqID: s.ID, Flow: s.Flow, Step: i + 1, Status: s.Status})
+			}
+		}
+		if m.e.emit != nil {
+			m.e.emit(s)
+		}
+	}
+	clear(f.items)
+	f.items = f.items[:0]
+	m.free = append(m.free, f)
+}
+
+// required lists each flow's required steps; a send step stands for any of its three channels.
+var required = [numFlows][]string{
+	FlowSignin:    {typeSessionStart, typePolicy, typeVerify},
+	FlowAppSignin: {typeSSO},
+	FlowSSPR:      {missingResetSend, typeResetPassword, typeUpdatePassword},
+	FlowUnlock:    {missingUnlockSend, typeUnlock},
+}
+
+// build fills the reused Sequence from a closed flow.
+func (m *machine) build(f *flowRun) *Sequence {
+	s := &m.seq
+	*s = Sequence{
+		Flow: f.kind, Start: f.start, End: f.last, EventCount: len(f.items),
+		Missing: s.Missing[:0], SrcIP: s.SrcIP[:0], UserAgent: s.UserAgent[:0], Steps: s.Steps[:0],
+		MFAFactors: s.MFAFactors[:0], Reasons: s.Reasons[:0], UUIDs: s.UUIDs[:0],
+	}
+	var seen [numFlows + 2]bool // required steps seen, by index in required[f.kind]
+	denyStep := false
+	for _, it := range f.items {
+		ev, c := &it.ev, it.cls
+		if s.UserID == "" || s.User == "" {
+			id, login := ev.user(c)
+			if s.UserID == "" && id != "" {
+				s.UserID, s.User = id, login
+			}
+			if s.User == "" {
+				s.User = login
+			}
+		}
+		if s.SessionID == "" {
+			s.SessionID = ev.SessionID
+		}
+		s.SrcIP = appendDistinct(s.SrcIP, ev.IP)
+		s.UserAgent = appendDistinct(s.UserAgent, ev.UserAgent)
+		if f.kind == FlowAppSignin && s.App == "" {
+			s.App = ev.App
+		}
+		if c.role == roleStart && f.kind != FlowSignin && s.Channel == "" {
+			s.Channel = c.channel
+		}
+		s.Steps = append(s.Steps, ev.Type)
+		if ev.UUID != "" {
+			s.UUIDs = append(s.UUIDs, ev.UUID)
+		}
+		if c.role == roleMFA {
+			factor := ev.Factor
+			if factor == "" {
+				factor = c.factor
+			}
+			s.MFAFactors = appendDistinct(s.MFAFactors, factor)
+			switch {
+			case c.mfaSend:
+				s.MFASent++
+			case failed(ev.Result) || denied(ev.Result):
+				s.MFAFailed++
+			default:
+				s.MFAVerified++
+			}
+		}
+		if failed(ev.Result) || denied(ev.Result) {
+			s.Reasons = appendDistinct(s.Reasons, ev.Reason)
+		}
+		if ev.Type == typeDeny {
+			denyStep = true
+		}
+		for i, r := range required[f.kind] {
+			if r == ev.Type || (i == 0 && c.role == roleStart && f.kind != FlowSignin) {
+				seen[i] = true
+			}
+		}
+	}
+	for i, r := range required[f.kind] {
+		if !seen[i] && !(denyStep && r == typeSSO) {
+			s.Missing = append(s.Missing, r)
+		}
+	}
+	last := &f.items[len(f.items)-1].ev
+	switch {
+	case f.success:
+		s.Status = StatusSuccess
+	case last.Type == typeDeny:
+		s.Status = StatusDenied
+	case failed(last.Result):
+		s.Status = StatusFailure
+	case denied(last.Result) || denyStep || anyDenied(f.items):
+		s.Status = StatusDenied
+	default:
+		s.Status = StatusIncomplete
+	}
+	if s.Status != StatusSuccess {
+		s.StoppedAt = last.Type
+	}
+	s.ID = m.id(f)
+	return s
+}
+
+// id derives a stable sequence id from the flow, the key and the first event, told apart
+// from a sequence of identical events emitted earlier in the same run.
+func (m *machine) id(f *flowRun) string {
+	first := &f.items[0].ev
+	for n := 0; ; n++ {
+		h := fnv.New64a()
+		h.Write([]byte(f.kind.String()))
+		h.Write([]byte{0})
+		h.Write([]byte(m.key))
+		h.Write([]byte{0})
+		h.Write([]byte(first.UUID))
+		h.Write(strconv.AppendInt([]byte{0}, first.Time, 10))
+		if n > 0 {
+			h.Write(strconv.AppendInt([]byte{0}, int64(n), 10))
+		}
+		sum := h.Sum64()
+		if !containsID(m.ids, sum) {
+			m.ids = append(m.ids, sum)
+			var b [8]byte
+			for i := range b {
+				b[i] = byte(sum >> (56 - 8*i))
+			}
+			return hex.EncodeToString(b[:])
+		}
+	}
+}
+
+func containsID(ids []uint64, id uint64) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+func anyDenied(items []*item) bool {
+	for _, it := range items {
+		if denied(it.ev.Result) {
+			return true
+		}
+	}
+	return false
+}
+
+// appendDistinct appends v unless it is empty or already present; lists are short.
+func appendDistinct(list []string, v string) []string {
+	if v == "" {
+		return list
+	}
+	for _, x := range list {
+		if x == v {
+			return list
+		}
+	}
+	return append(list, v)
+}

@@ -1,0 +1,100 @@
+package session
+
+import "strconv"
+
+// Status values of a sequence.
+const (
+	StatusSuccess    = "success"    // the flow reached its terminal step
+	StatusFailure    = "failure"    // its last step failed and nothing recovered
+	StatusDenied     = "denied"     // a sign-on policy or an app denied it
+	StatusIncomplete = "incomplete" // it stopped before its terminal step
+)
+
+// SequenceFields names the fields of a mode=sequences row, in output order.
+var SequenceFields = []string{
+	"_time", "seq_id", "flow", "status", "stopped_at", "missing", "user_id", "user", "session_id",
+	"src_ip", "user_agent", "app", "channel", "start", "end", "duration", "event_count", "steps",
+	"mfa_factors", "mfa_sent", "mfa_verified", "mfa_failed", "reasons", "uuids",
+}
+
+// EventFields names the fields mode=events adds to every input row, in output order.
+var EventFields = []string{"seq_id", "flow", "seq_step", "status"}
+
+// Sequence is one reconstructed flow. The engine reuses it and its slices: a callback that
+// keeps it must copy it (Clone).
+type Sequence struct {
+	ID          string
+	Flow        Flow
+	Status      string
+	StoppedAt   string   // eventType of the last step when Status is not success
+	Missing     []string // required steps not seen (a send step as password_reset_send / account_unlock_send)
+	UserID      string
+	User        string
+	SessionID   string
+	SrcIP       []string // distinct, in time order
+	UserAgent   []string // distinct, in time order
+	App         string   // app_signin only
+	Channel     string   // email, sms or voice, for sspr and unlock
+	Start, End  int64    // milliseconds since the epoch
+	EventCount  int
+	Steps       []string // eventTypes in time order
+	MFAFactors  []string // distinct Okta factor names, in time order
+	MFASent     int
+	MFAVerified int
+	MFAFailed   int
+	Reasons     []string // distinct outcome.reason of failed or denied steps
+	UUIDs       []string
+}
+
+// Clone returns a copy that shares nothing with the engine.
+func (s *Sequence) Clone() *Sequence {
+	c := *s
+	for _, p := range []*[]string{&c.Missing, &c.SrcIP, &c.UserAgent, &c.Steps, &c.MFAFactors, &c.Reasons, &c.UUIDs} {
+		*p = append([]string(nil), (*p)...)
+	}
+	return &c
+}
+
+// Fields returns the row in SequenceFields order: one slice per field, several values for a
+// multivalue field, none for an empty one. Times are epoch seconds with milliseconds.
+func (s *Sequence) Fields() [][]string {
+	one := func(v string) []string {
+		if v == "" {
+			return nil
+		}
+		return []string{v}
+	}
+	num := func(n int) []string { return []string{strconv.Itoa(n)} }
+	stopped := ""
+	if s.Status != StatusSuccess {
+		stopped = s.StoppedAt
+	}
+	return [][]string{
+		one(formatEpoch(s.Start)), one(s.ID), one(s.Flow.String()), one(s.Status), one(stopped),
+		s.Missing, one(s.UserID), one(s.User), one(s.SessionID), s.SrcIP, s.UserAgent, one(s.App),
+		one(s.Channel), one(formatEpoch(s.Start)), one(formatEpoch(s.End)), one(formatEpoch(s.End - s.Start)),
+		num(s.EventCount), s.Steps, s.MFAFactors, num(s.MFASent), num(s.MFAVerified), num(s.MFAFailed),
+		s.Reasons, s.UUIDs,
+	}
+}
+
+// Assignment tells mode=events which sequence an input event joined.
+type Assignment struct {
+	SeqID  string
+	Flow   Flow
+	Step   int // 1-based position in the sequence's time order
+	Status string
+}
+
+// Stats counts what the engine did with its input.
+type Stats struct {
+	Events    int // events passed to Add
+	Sequenced int // events that joined a sequence of any flow
+	Ignored   int // events of a type no flow uses
+	NoTime    int // events without a timestamp
+	NoKey     int // events without the key (user, session or ip): dropped from sequencing
+	Unowned   int // user.account.update_password outside a reset: an ordinary password change
+	Late      int // events further out of order than Options.Disorder
+	Forced    int // keys sequenced in pieces because they exceeded Options.MaxKeyEvents
+	Sequences int // sequences emitted (selected flows only)
+}

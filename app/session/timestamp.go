@@ -1,0 +1,119 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// errTimestamp is wrapped by every timestamp parse error.
+var errTimestamp = errors.New("not a timestamp")
+
+// parsePublished parses Okta's published field in the forms real exports use:
+// 2020-02-14T22:18:51.843Z, 2021-06-25T21:27:03.49Z, 2022-03-22 14:21:53.225,
+// 2020-11-25 21:27:03.496000000 and RFC 3339 offsets (+01:00). A time without a zone is UTC.
+// It returns milliseconds since the epoch, truncating finer digits.
+func parsePublished(s string) (int64, error) {
+	bad := func() (int64, error) { return 0, fmt.Errorf("published %q: %w", truncate(s), errTimestamp) }
+	if len(s) < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':' {
+		return bad()
+	}
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	year, month, day, hour, minute, sec := num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2), num(17, 2)
+	if year < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 60 {
+		return bad()
+	}
+	rest := s[19:]
+	ms := 0
+	if len(rest) > 0 && rest[0] == '.' {
+		i := 1
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			if i <= 3 {
+				ms = ms*10 + int(rest[i]-'0')
+			}
+			i++
+		}
+		if i == 1 {
+			return bad()
+		}
+		for d := i; d <= 3; d++ {
+			ms *= 10
+		}
+		rest = rest[i:]
+	}
+	offset := 0
+	switch {
+	case rest == "" || rest == "Z" || rest == "z":
+	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
+		h, err1 := strconv.Atoi(rest[1:3])
+		m, err2 := strconv.Atoi(rest[4:6])
+		if err1 != nil || err2 != nil || h > 23 || m > 59 {
+			return bad()
+		}
+		offset = h*3600 + m*60
+		if rest[0] == '-' {
+			offset = -offset
+		}
+	default:
+		return bad()
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC)
+	return t.Unix()*1000 - int64(offset)*1000 + int64(ms), nil
+}
+
+// parseEpoch parses Splunk's _time: epoch seconds with an optional fraction.
+func parseEpoch(s string) (int64, error) {
+	whole, frac, _ := strings.Cut(s, ".")
+	sec, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil || sec < 0 || sec > 1<<40 {
+		return 0, fmt.Errorf("_time %q: %w", truncate(s), errTimestamp)
+	}
+	ms := int64(0)
+	for i := 0; i < 3; i++ {
+		ms *= 10
+		if i < len(frac) {
+			c := frac[i]
+			if c < '0' || c > '9' {
+				return 0, fmt.Errorf("_time %q: %w", truncate(s), errTimestamp)
+			}
+			ms += int64(c - '0')
+		}
+	}
+	return sec*1000 + ms, nil
+}
+
+// formatEpoch writes milliseconds as epoch seconds with three decimals, the form Splunk reads
+// for _time.
+func formatEpoch(ms int64) string {
+	neg := ms < 0
+	if neg {
+		ms = -ms
+	}
+	b := make([]byte, 0, 24)
+	if neg {
+		b = append(b, '-')
+	}
+	b = strconv.AppendInt(b, ms/1000, 10)
+	f := ms % 1000
+	b = append(b, '.', byte('0'+f/100), byte('0'+f/10%10), byte('0'+f%10))
+	return string(b)
+}
+
+// truncate shortens outside input quoted in an error message.
+func truncate(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
+}
