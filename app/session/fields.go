@@ -50,13 +50,23 @@ func FromFields(get func(name string) []string, e *Event) error {
 		SessionID: one("authenticationContext.externalSessionId"),
 		Result:    one("outcome.result"), Reason: one("outcome.reason"), Factor: one("debugContext.debugData.factor"),
 	}
-	// Splunk lists target{}.* as parallel multivalues; they line up as long as Okta sent every
-	// member of every target, which it does (absent values come as null and are kept by spath
-	// only if they are strings, so misaligned lists are read for the types they agree on).
+	// Splunk lists target{}.* as parallel multivalues, which line up only when every target
+	// has the member; misaligned lists are read only where the guess below is safe.
 	types, ids, logins, names := get("target{}.type"), get("target{}.id"), get("target{}.alternateId"), get("target{}.displayName")
+	users := 0
+	for _, t := range types {
+		if t == "User" {
+			users++
+		}
+	}
 	at := func(vals []string, i int) string {
-		if len(vals) == len(types) {
+		switch {
+		case len(vals) == len(types):
 			return clean(vals[i])
+		case len(vals) == 1 && users == 1 && types[i] == "User":
+			// One value for one User target among targets that lack the member: most likely
+			// the User's, as Okta omits ids of apps and policies more often than of users.
+			return clean(vals[0])
 		}
 		return ""
 	}

@@ -1,0 +1,358 @@
+package session
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// loadScenario parses a scenario file; each event's Ref is its line number.
+func loadScenario(t testing.TB, name string) []Event {
+	t.Helper()
+	var out []Event
+	for i, line := range readLines(t, filepath.Join("testdata", "scenarios", name+".ndjson")) {
+		e := Event{Ref: int64(i + 1)}
+		require.NoError(t, ParseRaw(line, &e), "%s:%d", name, i+1)
+		out = append(out, e)
+	}
+	return out
+}
+
+// result is what a run produces, in a form that compares as a set.
+type result struct {
+	Sequences   []map[string]any `json:"sequences"`
+	Assignments []string         `json:"assignments"`
+	Stats       Stats            `json:"stats"`
+}
+
+// run feeds events in the given order and collects the sequences sorted by (start, seq_id).
+func run(o Options, events []Event) result {
+	var r result
+	eng := New(o, func(s *Sequence) {
+		row := map[string]any{}
+		for i, vals := range s.Fields() {
+			switch {
+			case len(vals) == 1 && !isMulti(SequenceFields[i]):
+				row[SequenceFields[i]] = vals[0]
+			case len(vals) > 0:
+				row[SequenceFields[i]] = append([]string(nil), vals...)
+			}
+		}
+		r.Sequences = append(r.Sequences, row)
+	}, func(ref int64, a Assignment) {
+		r.Assignments = append(r.Assignments, fmt.Sprintf("%03d %s %s %d %s", ref, a.SeqID, a.Flow, a.Step, a.Status))
+	})
+	for i := range events {
+		eng.Add(&events[i])
+	}
+	eng.Close()
+	slices.SortFunc(r.Sequences, func(a, b map[string]any) int {
+		return strings.Compare(fmt.Sprint(a["start"], a["seq_id"]), fmt.Sprint(b["start"], b["seq_id"]))
+	})
+	slices.Sort(r.Assignments)
+	r.Stats = eng.Stats()
+	r.Stats.Late = 0 // the only counter that depends on the input order
+	return r
+}
+
+func isMulti(field string) bool {
+	switch field {
+	case "missing", "src_ip", "user_agent", "steps", "mfa_factors", "reasons", "uuids":
+		return true
+	}
+	return false
+}
+
+func reversed(events []Event) []Event {
+	out := slices.Clone(events)
+	slices.Reverse(out)
+	return out
+}
+
+func TestGolden(t *testing.T) {
+	tests := []struct {
+		golden   string
+		scenario string
+		args     []string
+	}{
+		{"signin_success_push", "signin_success_push", nil},
+		{"signin_success_sms", "signin_success_sms", nil},
+		{"signin_success_email", "signin_success_email", nil},
+		{"signin_success_voice", "signin_success_voice", nil},
+		{"signin_enrolment", "signin_enrolment", nil},
+		{"signin_failure", "signin_failure", nil},
+		{"signin_failure_unknown_user", "signin_failure_unknown_user", nil},
+		{"signin_mfa_failure", "signin_mfa_failure", nil},
+		{"signin_mfa_retry_success", "signin_mfa_retry_success", nil},
+		{"signin_denied", "signin_denied", nil},
+		{"signin_incomplete", "signin_incomplete", nil},
+		{"signin_restart_closes_previous", "signin_restart_closes_previous", nil},
+		{"app_signin", "app_signin", nil},
+		{"sspr", "sspr", nil},
+		{"unlock", "unlock", nil},
+		{"interleaved", "interleaved", nil},
+		{"interleaved_flow_filter", "interleaved", []string{"flow=signin", "maxpause=5m"}},
+		{"interleaved_by_session", "interleaved", []string{"by=session"}},
+		{"interleaved_by_ip", "interleaved", []string{"by=ip"}},
+		{"sspr_by_session", "sspr", []string{"by=session"}},
+		{"admin_on_behalf", "admin_on_behalf", nil},
+		{"cut_by_time_range", "cut_by_time_range", nil},
+		{"maxpause", "maxpause", nil},
+		{"maxspan", "maxspan", nil},
+		{"maxspan_short", "maxspan", []string{"maxspan=10m"}},
+		{"update_password_outside_reset", "update_password_outside_reset", nil},
+		{"same_millisecond", "same_millisecond", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.golden, func(t *testing.T) {
+			o, err := ParseArgs(tc.args)
+			require.NoError(t, err)
+			events := loadScenario(t, tc.scenario)
+			asc := run(o, events)
+			desc := run(o, reversed(events))
+			require.Equal(t, asc, desc, "oldest-first and newest-first input must give the same sequences")
+			if tc.golden == "sspr_by_session" {
+				// Recovery events carry no session id: all dropped, all counted.
+				require.Empty(t, asc.Sequences)
+				require.Equal(t, 9, asc.Stats.NoKey)
+			} else {
+				require.NotEmpty(t, asc.Sequences)
+			}
+
+			got, err := json.MarshalIndent(asc, "", "  ")
+			require.NoError(t, err)
+			path := filepath.Join("testdata", "golden", tc.golden+".json")
+			if *update {
+				require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+				require.NoError(t, os.WriteFile(path, append(got, '\n'), 0o644))
+			}
+			want, err := os.ReadFile(path)
+			require.NoError(t, err, "run go test -update to create it")
+			assert.JSONEq(t, string(want), string(got))
+		})
+	}
+}
+
+// seq returns the only sequence of a run with the given flow, failing when there is not one.
+func seqsOf(r result, flow string) []map[string]any {
+	var out []map[string]any
+	for _, s := range r.Sequences {
+		if s["flow"] == flow {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// TestRules spells out the rules the golden files encode, so a wrong -update is caught.
+func TestRules(t *testing.T) {
+	o := DefaultOptions()
+	one := func(t *testing.T, scenario string) []map[string]any {
+		return run(o, loadScenario(t, scenario)).Sequences
+	}
+	t.Run("full signin with push", func(t *testing.T) {
+		s := one(t, "signin_success_push")
+		require.Len(t, s, 1)
+		assert.Equal(t, "success", s[0]["status"])
+		assert.Equal(t, []string{"OKTA_VERIFY_PUSH"}, s[0]["mfa_factors"])
+		assert.Equal(t, "1", s[0]["mfa_sent"])
+		assert.Equal(t, "1", s[0]["mfa_verified"])
+		assert.NotContains(t, s[0], "missing")
+	})
+	t.Run("each failed sign-in is its own failure", func(t *testing.T) {
+		s := one(t, "signin_failure")
+		require.Len(t, s, 3)
+		assert.Equal(t, []any{"failure", "failure", "success"}, []any{s[0]["status"], s[1]["status"], s[2]["status"]})
+		assert.Equal(t, []string{"INVALID_CREDENTIALS"}, s[0]["reasons"])
+	})
+	t.Run("unknown user keyed by login", func(t *testing.T) {
+		s := one(t, "signin_failure_unknown_user")
+		require.Len(t, s, 2)
+		assert.Equal(t, "mallory@example.com", s[0]["user"])
+		assert.NotContains(t, s[0], "user_id")
+	})
+	t.Run("policy deny", func(t *testing.T) {
+		s := one(t, "signin_denied")
+		require.Len(t, s, 1)
+		assert.Equal(t, "denied", s[0]["status"])
+		assert.Equal(t, "policy.evaluate_sign_on", s[0]["stopped_at"])
+	})
+	t.Run("later success wins", func(t *testing.T) {
+		s := one(t, "signin_mfa_retry_success")
+		require.Len(t, s, 1)
+		assert.Equal(t, "success", s[0]["status"])
+		assert.Equal(t, "1", s[0]["mfa_failed"])
+	})
+	t.Run("failed mfa left alone is a failure", func(t *testing.T) {
+		s := one(t, "signin_mfa_failure")
+		require.Len(t, s, 1)
+		assert.Equal(t, "failure", s[0]["status"])
+		assert.Equal(t, []string{"user.authentication.verify"}, s[0]["missing"])
+	})
+	t.Run("new start closes the previous flow", func(t *testing.T) {
+		s := one(t, "signin_restart_closes_previous")
+		require.Len(t, s, 2)
+		assert.Equal(t, "incomplete", s[0]["status"])
+		assert.Equal(t, "success", s[1]["status"])
+	})
+	t.Run("sspr and unlock channels", func(t *testing.T) {
+		s := seqsOf(run(o, loadScenario(t, "sspr")), "sspr")
+		require.Len(t, s, 4)
+		statuses := map[string]string{}
+		for _, x := range s {
+			statuses[x["user"].(string)+"/"+x["channel"].(string)] = x["status"].(string)
+		}
+		assert.Equal(t, map[string]string{"alice@example.com/email": "success", "bob@example.com/sms": "success",
+			"carol@example.com/voice": "incomplete", "alice@example.com/sms": "failure"}, statuses)
+		u := seqsOf(run(o, loadScenario(t, "unlock")), "unlock")
+		require.Len(t, u, 3)
+		for _, x := range u {
+			want := "success"
+			if x["channel"] == "voice" {
+				want = "incomplete"
+			}
+			assert.Equal(t, want, x["status"], "unlock by %s (no unlock_token is still complete)", x["channel"])
+		}
+	})
+	t.Run("admin acting on a user joins the user's reset", func(t *testing.T) {
+		s := one(t, "admin_on_behalf")
+		require.Len(t, s, 1)
+		assert.Equal(t, "sspr", s[0]["flow"])
+		assert.Equal(t, "00ubob00000000000002", s[0]["user_id"])
+		assert.Equal(t, "success", s[0]["status"])
+		assert.Equal(t, []string{"password_reset_send"}, s[0]["missing"])
+	})
+	t.Run("update_password outside a reset is no sequence", func(t *testing.T) {
+		r := run(o, loadScenario(t, "update_password_outside_reset"))
+		require.Len(t, r.Sequences, 1)
+		assert.Equal(t, 1, r.Stats.Unowned)
+	})
+	t.Run("maxpause boundary", func(t *testing.T) {
+		s := one(t, "maxpause")
+		require.Len(t, s, 3)
+		assert.Equal(t, "success", s[0]["status"], "a gap of exactly maxpause stays in the flow")
+		assert.Equal(t, "incomplete", s[1]["status"])
+		assert.Equal(t, []string{"user.session.start", "policy.evaluate_sign_on"}, s[2]["missing"])
+	})
+	t.Run("maxspan boundary", func(t *testing.T) {
+		s := one(t, "maxspan")
+		require.Len(t, s, 2)
+		assert.Equal(t, "8", s[0]["event_count"])
+		assert.Equal(t, []string{"user.authentication.verify"}, s[1]["steps"])
+	})
+}
+
+func TestParseArgs(t *testing.T) {
+	o, err := ParseArgs([]string{"flow=signin, sspr", "by=ip", "maxpause=90s", "maxspan=1h", "mode=events", "order=desc"})
+	require.NoError(t, err)
+	assert.Equal(t, [numFlows]bool{FlowSignin: true, FlowSSPR: true}, o.Flows)
+	assert.Equal(t, ByIP, o.By)
+	assert.Equal(t, 90*time.Second, o.MaxPause)
+	assert.Equal(t, time.Hour, o.MaxSpan)
+	assert.Equal(t, ModeEvents, o.Mode)
+	assert.Equal(t, OrderDescending, o.Order)
+
+	o, err = ParseArgs([]string{"maxpause=600", "maxspan=1d"})
+	require.NoError(t, err)
+	assert.Equal(t, 10*time.Minute, o.MaxPause)
+	assert.Equal(t, 24*time.Hour, o.MaxSpan)
+
+	for arg, want := range map[string]string{
+		"maxpause=abc": `maxpause: want a duration like 10m, 90s or 1h, got "abc"`,
+		"maxspan=-5m":  `maxspan: want a duration like 10m, 90s or 1h, got "-5m"`,
+		"by=device":    `by: want user, session or ip, got "device"`,
+		"flow=login":   `flow: want a comma-separated list of signin, app_signin, sspr, unlock, got "login"`,
+		"mode=table":   `mode: want sequences or events, got "table"`,
+		"order=random": `order: want auto, asc or desc, got "random"`,
+		"colour=blue":  `unknown argument "colour": want one of flow, by, maxpause, maxspan, mode, order`,
+		"maxpause":     `argument "maxpause": want key=value with key one of flow, by, maxpause, maxspan, mode, order`,
+	} {
+		_, err := ParseArgs([]string{arg})
+		assert.EqualError(t, err, want)
+		assert.NotContains(t, err.Error(), "\n")
+	}
+}
+
+func TestFieldLists(t *testing.T) {
+	assert.Len(t, SequenceFields, 24)
+	assert.Len(t, (&Sequence{}).Fields(), len(SequenceFields))
+	assert.Equal(t, []string{"seq_id", "flow", "seq_step", "status"}, EventFields)
+	assert.Len(t, CompactFields, len((&Event{}).Compact()))
+}
+
+// randomEvents builds a random stream for a few users: every flow event type, outcomes,
+// duplicate uuids and timestamps, gaps around maxpause and maxspan.
+func randomEvents(r *rand.Rand, n int) []Event {
+	types := make([]string, 0, len(classes)+1)
+	for typ := range classes {
+		types = append(types, typ)
+	}
+	slices.Sort(types)
+	types = append(types, "user.session.end")
+	users := []string{"00ua", "00ub", "00uc"}
+	results := []string{"SUCCESS", "SUCCESS", "SUCCESS", "FAILURE", "DENY", "ALLOW", ""}
+	gaps := []int64{0, 0, 1, 500, 30_000, 180_000, 599_999, 600_000, 600_001, 900_000}
+	t := int64(1_700_000_000_000)
+	out := make([]Event, n)
+	for i := range out {
+		t += gaps[r.IntN(len(gaps))]
+		u := users[r.IntN(len(users))]
+		e := Event{Time: t, Type: types[r.IntN(len(types))], ActorID: u, ActorType: "User", ActorLogin: u + "@x",
+			UUID: fmt.Sprintf("u%d", r.IntN(n)), Result: results[r.IntN(len(results))], IP: fmt.Sprintf("10.0.0.%d", r.IntN(3)),
+			SessionID: fmt.Sprintf("s%d", r.IntN(3)), Ref: int64(i)}
+		if r.IntN(5) == 0 {
+			e.ActorID = "unknown-actor"
+			e.TargetID, e.TargetLogin = users[r.IntN(len(users))], "t@x"
+		}
+		out[i] = e
+	}
+	return out
+}
+
+// shuffleTies shuffles runs of equal timestamps, as Splunk may order them either way.
+func shuffleTies(r *rand.Rand, events []Event) {
+	for i := 0; i < len(events); {
+		j := i
+		for j < len(events) && events[j].Time == events[i].Time {
+			j++
+		}
+		r.Shuffle(j-i, func(a, b int) { events[i+a], events[i+b] = events[i+b], events[i+a] })
+		i = j
+	}
+}
+
+func FuzzEngineOrder(f *testing.F) {
+	f.Add(uint64(1), uint16(50), uint8(0))
+	f.Add(uint64(7), uint16(400), uint8(1))
+	f.Add(uint64(42), uint16(1000), uint8(2))
+	f.Fuzz(func(t *testing.T, seed uint64, n uint16, by uint8) {
+		r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+		events := randomEvents(r, int(n%2000))
+		o := DefaultOptions()
+		o.By = By(by % 3)
+		asc := slices.Clone(events)
+		shuffleTies(r, asc)
+		desc := reversed(events)
+		shuffleTies(r, desc)
+		a, d := run(o, asc), run(o, desc)
+		if !assert.Equal(t, a, d) {
+			t.FailNow()
+		}
+		o.Order = OrderDescending
+		if !assert.Equal(t, a, run(o, desc), "explicit order hint") {
+			t.FailNow()
+		}
+	})
+}

@@ -1,0 +1,318 @@
+package session
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// sampleFiles are the real Okta events copied from /work/shared/data/okta-samples.
+var sampleFiles = []string{"elastic.ndjson", "panther-rule-tests.ndjson", "panther-scenarios.ndjson", "okta-openapi-examples.ndjson"}
+
+// readLines returns the non-empty lines of a testdata file.
+func readLines(t testing.TB, path string) [][]byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var out [][]byte
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		if len(bytes.TrimSpace(sc.Bytes())) > 0 {
+			out = append(out, append([]byte(nil), sc.Bytes()...))
+		}
+	}
+	require.NoError(t, sc.Err())
+	return out
+}
+
+// referenceEvent extracts an Event with encoding/json, slowly and obviously, to check ParseRaw.
+func referenceEvent(raw []byte) (Event, error) {
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return Event{}, err
+	}
+	str := func(v any) string {
+		switch x := v.(type) {
+		case string:
+			return clean(x)
+		case json.Number:
+			return clean(x.String())
+		case float64:
+			return clean(fmt.Sprint(x))
+		case bool:
+			return fmt.Sprint(x)
+		}
+		return ""
+	}
+	obj := func(v any) map[string]any { o, _ := v.(map[string]any); return o }
+	e := Event{Type: str(m["eventType"]), UUID: str(m["uuid"])}
+	if e.Type == "" {
+		return e, ErrNotOkta
+	}
+	a := obj(m["actor"])
+	e.ActorID, e.ActorType, e.ActorLogin, e.ActorName = str(a["id"]), str(a["type"]), str(a["alternateId"]), str(a["displayName"])
+	c := obj(m["client"])
+	e.IP, e.UserAgent = str(c["ipAddress"]), str(obj(c["userAgent"])["rawUserAgent"])
+	e.SessionID = str(obj(m["authenticationContext"])["externalSessionId"])
+	o := obj(m["outcome"])
+	e.Result, e.Reason = str(o["result"]), str(o["reason"])
+	e.Factor = str(obj(obj(m["debugContext"])["debugData"])["factor"])
+	targets, _ := m["target"].([]any)
+	auth := ""
+	for _, tv := range targets {
+		tg := obj(tv)
+		switch typ := str(tg["type"]); {
+		case typ == "User" && e.TargetID == "" && str(tg["id"]) != "":
+			e.TargetID, e.TargetLogin = str(tg["id"]), str(tg["alternateId"])
+		case typ == "AppInstance" && e.App == "":
+			e.App = str(tg["displayName"])
+		case isAuthenticator(typ) && auth == "":
+			auth = str(tg["displayName"])
+		}
+	}
+	if e.Factor == "" {
+		e.Factor = auth
+	}
+	if p := str(m["published"]); p != "" {
+		e.Time, _ = parsePublished(p)
+	}
+	return e, nil
+}
+
+func TestParseRawMatchesReferenceOnRealEvents(t *testing.T) {
+	n := 0
+	for _, f := range sampleFiles {
+		for i, line := range readLines(t, filepath.Join("testdata", "okta-samples", f)) {
+			var got Event
+			require.NoError(t, ParseRaw(line, &got), "%s:%d", f, i+1)
+			want, err := referenceEvent(line)
+			require.NoError(t, err)
+			assert.Equal(t, want, got, "%s:%d", f, i+1)
+			n++
+		}
+	}
+	assert.Equal(t, 124, n, "every sample event is checked")
+}
+
+func TestParseRawQuirks(t *testing.T) {
+	lines := readLines(t, filepath.Join("testdata", "okta-samples", "elastic.ndjson"))
+	var e Event
+	require.NoError(t, ParseRaw(lines[1], &e))
+	assert.Equal(t, Event{
+		Time: 1581711537718, UUID: "3aeede38-4f67-11ea-abd3-1f5d113f2546", Type: "user.session.start",
+		ActorID: "00u1abvz4pYqdM8ms4x6", ActorType: "User", ActorLogin: "xxxxxx@elastic.co", ActorName: "xxxxxx",
+		IP: "67.43.156.12", UserAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:72.0) Gecko/20100101 Firefox/72.0",
+		SessionID: "102bZDNFfWaQSyEZQuDgWt-uQ", Result: "SUCCESS",
+	}, e)
+
+	tests := []struct {
+		name string
+		raw  string
+		want Event
+	}{
+		{"null strings and unknown", `{"eventType":"user.session.start","actor":{"id":"unknown","type":"User","alternateId":"a@b.c"},"client":{"ipAddress":"null"},"authenticationContext":{"externalSessionId":"unknown"},"outcome":{"result":"FAILURE","reason":"-"}}`,
+			Event{Type: "user.session.start", ActorType: "User", ActorLogin: "a@b.c", Result: "FAILURE"}},
+		{"version as number, space timestamp, escapes", `{"version":0,"eventType":"user.authentication.sso","published":"2022-03-22 14:21:53.225","uuid":"a\u00e9\"b","target":[{"type":"AppInstance","displayName":"Wiki \ud83d\ude00"}]}`,
+			Event{Type: "user.authentication.sso", Time: 1647958913225, UUID: "aé\"b", App: "Wiki 😀"}},
+		{"authenticator fallback", `{"eventType":"user.authentication.auth_via_mfa","target":[{"type":"User","id":"00u1","alternateId":"u@x"},{"type":"AuthenticatorEnrollment","displayName":"Okta Verify"}]}`,
+			Event{Type: "user.authentication.auth_via_mfa", TargetID: "00u1", TargetLogin: "u@x", Factor: "Okta Verify"}},
+		{"factor wins over authenticator", `{"eventType":"x","debugContext":{"debugData":{"factor":"SMS"}},"target":[{"type":"AuthenticatorEnrollment","displayName":"Phone"}]}`,
+			Event{Type: "x", Factor: "SMS"}},
+		{"offset timestamp", `{"eventType":"x","published":"2024-01-01T01:00:00.5+01:00"}`, Event{Type: "x", Time: 1704067200500}},
+		{"bad timestamp leaves Time 0", `{"eventType":"x","published":"redacted"}`, Event{Type: "x"}},
+		{"target null and odd types", `{"eventType":"x","target":null,"actor":{"id":12,"type":true},"client":["a"]}`, Event{Type: "x", ActorID: "12", ActorType: "true"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Event{Ref: 7}
+			require.NoError(t, ParseRaw([]byte(tc.raw), &got))
+			tc.want.Ref = 7
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func TestParseRawErrors(t *testing.T) {
+	tests := []struct {
+		raw  string
+		want error
+		msg  string
+	}{
+		{"", ErrNotJSON, "want '{' at byte 0"},
+		{"hello", ErrNotJSON, "want '{'"},
+		{`[{"eventType":"x"}]`, ErrNotJSON, "want '{'"},
+		{`{"eventType":"x"`, ErrNotJSON, "want ',' or '}'"},
+		{`{"eventType":"x}`, ErrNotJSON, "unterminated string"},
+		{`{"eventType":"x","a":[1,2}`, ErrNotJSON, "want ',' or ']'"},
+		{`{"eventType":"x","a":nul}`, ErrNotJSON, "bad literal"},
+		{`{"eventType":"x"} trailing`, ErrNotJSON, "trailing data"},
+		{`{"eventType":"\x"}`, ErrNotJSON, "bad escape"},
+		{`{"a":1}`, ErrNotOkta, "no eventType"},
+		{`{"eventType":null}`, ErrNotOkta, "no eventType"},
+		{strings.Repeat(`{"a":`, 300) + "1" + strings.Repeat("}", 300), ErrNotJSON, "nesting too deep"},
+	}
+	for _, tc := range tests {
+		var e Event
+		err := ParseRaw([]byte(tc.raw), &e)
+		require.Error(t, err, tc.raw)
+		assert.ErrorIs(t, err, tc.want, tc.raw)
+		assert.Contains(t, err.Error(), tc.msg, tc.raw)
+	}
+}
+
+// flatten turns an Okta event into Splunk's extracted fields (target{}.type and so on).
+func flatten(raw []byte) map[string][]string {
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		panic(err)
+	}
+	out := map[string][]string{}
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, v := range x {
+				p := k
+				if prefix != "" {
+					p = prefix + "." + k
+				}
+				walk(p, v)
+			}
+		case []any:
+			for _, v := range x {
+				walk(prefix+"{}", v)
+			}
+		case nil:
+			out[prefix] = append(out[prefix], "null")
+		case string:
+			out[prefix] = append(out[prefix], x)
+		default:
+			out[prefix] = append(out[prefix], fmt.Sprint(x))
+		}
+	}
+	walk("", m)
+	return out
+}
+
+func TestFromFieldsMatchesParseRaw(t *testing.T) {
+	for _, f := range append(sampleFiles, "../scenarios/sspr.ndjson", "../scenarios/app_signin.ndjson", "../scenarios/signin_success_push.ndjson") {
+		for i, line := range readLines(t, filepath.Join("testdata", "okta-samples", f)) {
+			var want, got, back Event
+			require.NoError(t, ParseRaw(line, &want))
+			fields := flatten(line)
+			require.NoError(t, FromFields(func(n string) []string { return fields[n] }, &got), "%s:%d", f, i+1)
+			assert.Equal(t, want, got, "%s:%d", f, i+1)
+
+			compact := map[string][]string{}
+			for j, v := range got.Compact() {
+				compact[CompactFields[j]] = []string{v}
+			}
+			require.NoError(t, FromFields(func(n string) []string { return compact[n] }, &back))
+			assert.Equal(t, got, back, "compact round trip %s:%d", f, i+1)
+		}
+	}
+}
+
+func TestFromFieldsTime(t *testing.T) {
+	fields := map[string][]string{"eventType": {"x"}, "published": {"redacted"}, "_time": {"1581711537.7"}}
+	var e Event
+	require.NoError(t, FromFields(func(n string) []string { return fields[n] }, &e))
+	assert.Equal(t, int64(1581711537700), e.Time)
+
+	fields["_time"] = []string{"soon"}
+	err := FromFields(func(n string) []string { return fields[n] }, &e)
+	assert.ErrorContains(t, err, `_time "soon"`)
+
+	err = FromFields(func(string) []string { return nil }, &e)
+	assert.ErrorIs(t, err, ErrNotOkta)
+}
+
+func FuzzParseRaw(f *testing.F) {
+	for _, file := range sampleFiles {
+		for _, line := range readLines(f, filepath.Join("testdata", "okta-samples", file)) {
+			f.Add(line)
+		}
+	}
+	f.Add([]byte(`{"eventType":"a\ud800","target":[{"type":"User","id":"\u0041"}]}`))
+	f.Add([]byte(`{"eventType":"x","published":"2024-01-01T00:00:00.123456Z"}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var e Event
+		err := ParseRaw(raw, &e)
+		if err != nil {
+			if !errors.Is(err, ErrNotJSON) && !errors.Is(err, ErrNotOkta) {
+				t.Fatalf("error wraps neither sentinel: %v", err)
+			}
+			if !strings.HasPrefix(err.Error(), "session: raw event: ") {
+				t.Fatalf("error without context: %v", err)
+			}
+		}
+		// Valid JSON objects must parse exactly like encoding/json reads them.
+		if !json.Valid(raw) || !utf8.Valid(raw) || bytes.Contains(raw, []byte(`\u`)) {
+			return
+		}
+		want, refErr := referenceEvent(raw)
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(refErr, &typeErr) {
+			return // not an object
+		}
+		if refErr != nil {
+			if !errors.Is(err, ErrNotOkta) {
+				t.Fatalf("reference: %v, ParseRaw: %v", refErr, err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("valid Okta event rejected: %v", err)
+		}
+		if hasDuplicateKeys(raw) {
+			return
+		}
+		if want != e {
+			t.Fatalf("ParseRaw differs from encoding/json:\n got %+v\nwant %+v", e, want)
+		}
+	})
+}
+
+// hasDuplicateKeys reports whether any object in raw repeats a key, where "last wins" and
+// "first User target wins" may legitimately disagree with the reference.
+func hasDuplicateKeys(raw []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	var stack []map[string]bool
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{':
+				stack = append(stack, map[string]bool{})
+			case '}':
+				stack = stack[:len(stack)-1]
+			}
+		case string:
+			if len(stack) > 0 {
+				top := stack[len(stack)-1]
+				// A key is a string token directly inside an object at an even position; the
+				// decoder does not say, so count every string: duplicates of values are a
+				// harmless over-approximation here.
+				if top[v] {
+					return true
+				}
+				top[v] = true
+			}
+		}
+	}
+}
