@@ -235,7 +235,9 @@ func (e *Engine) flush(kb *keyBuf) {
 	clear(sorted)
 	e.m.sorted = sorted[:0]
 	clear(kb.items)
-	if cap(kb.items) > 256 {
+	if cap(kb.items) > 16 {
+		// Keep only small buffers: a recycled key would otherwise keep the largest capacity
+		// any key ever needed, and most keys hold one flow of a handful of events.
 		kb.items = nil
 	}
 	kb.items, kb.key = kb.items[:0], ""
