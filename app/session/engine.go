@@ -34,7 +34,7 @@ type Engine struct {
 	dir     int8 // +1 oldest first, -1 newest first, 0 not known yet
 	wm      int64
 	haveWM  bool
-	pending []item // events seen before the direction is known; all share one timestamp
+	pending []item // events seen before the direction is known; all within Disorder of the first
 	keys    map[string]*keyBuf
 	head    *keyBuf
 	tail    *keyBuf
@@ -95,7 +95,8 @@ func (e *Engine) Add(ev *Event) {
 	}
 	it := item{ev: *ev, cls: c}
 	if e.dir == 0 {
-		if len(e.pending) == 0 || e.pending[0].ev.Time == ev.Time {
+		// Decide only on a difference beyond Disorder, so jitter cannot fake the direction.
+		if d := ev.Time - e.pending0(ev.Time); d <= e.o.Disorder.Milliseconds() && d >= -e.o.Disorder.Milliseconds() {
 			e.pending = append(e.pending, it)
 			return
 		}
@@ -106,6 +107,14 @@ func (e *Engine) Add(ev *Event) {
 		e.replay()
 	}
 	e.place(&it)
+}
+
+// pending0 returns the time of the first pending event, or t when there is none.
+func (e *Engine) pending0(t int64) int64 {
+	if len(e.pending) == 0 {
+		return t
+	}
+	return e.pending[0].ev.Time
 }
 
 // replay places the events that arrived before the direction was known.

@@ -356,3 +356,28 @@ func FuzzEngineOrder(f *testing.F) {
 		}
 	})
 }
+
+// TestDisorderWithinTolerance feeds events whose arrival order is off by up to half a second
+// (less than Options.Disorder) and expects exactly the sequences of sorted input.
+func TestDisorderWithinTolerance(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	events := randomEvents(r, 3000)
+	want := run(DefaultOptions(), events)
+	for _, dir := range []int64{1, -1} {
+		jittered := slices.Clone(events)
+		keys := make(map[int64]int64, len(jittered))
+		for _, e := range jittered {
+			keys[e.Ref] = dir*e.Time + r.Int64N(500)
+		}
+		slices.SortStableFunc(jittered, func(a, b Event) int { return cmpInt(keys[a.Ref], keys[b.Ref]) })
+		require.False(t, slices.IsSortedFunc(jittered, func(a, b Event) int { return int(dir) * cmpInt(a.Time, b.Time) }))
+		got := run(DefaultOptions(), jittered)
+		assert.Equal(t, want, got, "direction %d", dir)
+		eng := New(DefaultOptions(), nil, nil)
+		for i := range jittered {
+			eng.Add(&jittered[i])
+		}
+		assert.Equal(t, int8(dir), eng.dir, "direction detected despite jitter")
+		eng.Close()
+	}
+}
