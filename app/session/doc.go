@@ -31,8 +31,9 @@
 //     like transaction maxspan), and when the key's buffered events end.
 //   - Status: success when a successful terminal step was reached (a later success wins);
 //     denied when it ended at deny_access; failure when its last step has outcome FAILURE;
-//     denied when any step was a DENY; otherwise incomplete. A flow closed by the next start
-//     keeps the status these rules give it.
+//     denied when any step was a DENY; otherwise incomplete. A flow closed because the user
+//     started the same flow again is incomplete unless it succeeded or was denied, as the
+//     issue asks: the failure did not end it, the user's retry did.
 //   - missing lists required steps not seen; a missing send step is written
 //     password_reset_send or account_unlock_send, as any of three channels would do.
 //   - mfa_factors are debugContext.debugData.factor, else the authenticator target's

@@ -207,6 +207,23 @@ func TestRules(t *testing.T) {
 		assert.Equal(t, "incomplete", s[0]["status"])
 		assert.Equal(t, "success", s[1]["status"])
 	})
+	t.Run("a failed flow the user starts again is incomplete", func(t *testing.T) {
+		evs := loadScenario(t, "signin_mfa_failure")
+		restart := evs[0] // the successful user.session.start that opened the flow
+		restart.Time = evs[len(evs)-1].Time + 60_000
+		restart.UUID = "restart-uuid"
+		restart.Ref = int64(len(evs) + 1)
+		s := run(o, append(evs, restart)).Sequences
+		require.Len(t, s, 2)
+		byStart := map[string]map[string]any{}
+		for _, x := range s {
+			byStart[x["uuids"].([]string)[0]] = x
+		}
+		first := byStart[evs[0].UUID]
+		require.NotNil(t, first)
+		assert.Equal(t, "incomplete", first["status"], "the retry, not the failure, ended it")
+		assert.Equal(t, "1", first["mfa_failed"])
+	})
 	t.Run("sspr and unlock channels", func(t *testing.T) {
 		s := seqsOf(run(o, loadScenario(t, "sspr")), "sspr")
 		require.Len(t, s, 4)

@@ -14,6 +14,9 @@ type flowRun struct {
 	last    int64
 	opened  int // order of opening within one run, for "most recently started"
 	success bool
+	// superseded is set when the user started the same flow again before this one ended:
+	// the rule makes such a flow incomplete unless it succeeded or was denied.
+	superseded bool
 }
 
 // machine is the forward state machine that sequences one key's events, oldest first. It
@@ -72,6 +75,7 @@ func (m *machine) step(it *item) {
 	switch c.role {
 	case roleStart:
 		if f := m.open[c.flow]; f != nil {
+			f.superseded = true
 			m.close(f)
 		}
 		f := m.start(c.flow, it)
@@ -249,10 +253,10 @@ func (m *machine) build(f *flowRun) *Sequence {
 		s.Status = StatusSuccess
 	case last.Type == typeDeny:
 		s.Status = StatusDenied
-	case failed(last.Result):
-		s.Status = StatusFailure
 	case denied(last.Result) || denyStep || anyDenied(f.items):
 		s.Status = StatusDenied
+	case failed(last.Result) && !f.superseded:
+		s.Status = StatusFailure
 	default:
 		s.Status = StatusIncomplete
 	}
