@@ -1,0 +1,129 @@
+package inputconf
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const secret = "00aSECRETtokenVALUE-do-not-print"
+
+func params(kv ...string) map[string]string {
+	m := map[string]string{"org_url": "https://acme.okta.com", "api_token": secret}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "<delete>" {
+			delete(m, kv[i])
+			continue
+		}
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}
+
+func TestFromParamsDefaults(t *testing.T) {
+	s, err := FromParams("oktainput://prod", params("interval", "60", "index", "okta"))
+	require.NoError(t, err)
+	assert.Equal(t, "https://acme.okta.com", s.OrgURL)
+	assert.Equal(t, DefaultPollInterval, s.PollInterval)
+	assert.Equal(t, DefaultPageLimit, s.PageLimit)
+	assert.Equal(t, DefaultRateLimitPct, s.RateLimitPct)
+	assert.True(t, s.ExitWhenCaughtUp)
+	assert.Equal(t, "okta", s.Index)
+	assert.Equal(t, "okta:acme.okta.com", s.Source())
+	assert.NotContains(t, s.String(), secret)
+}
+
+func TestFromParamsErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		p    map[string]string
+		want []string // substrings of the error
+	}{
+		{"missing org", params("org_url", "<delete>"), []string{"org_url: is required"}},
+		{"http org", params("org_url", "http://acme.okta.com"), []string{"org_url:"}},
+		{"org with path", params("org_url", "https://acme.okta.com/app/x"), []string{"org_url:"}},
+		{"org with credentials", params("org_url", "https://u:p@acme.okta.com"), []string{"org_url:"}},
+		{"missing token", params("api_token", "<delete>"), []string{"api_token: is required"}},
+		{"token with space", params("api_token", "abc def"), []string{"api_token: contains white space"}},
+		{"page limit too big", params("page_limit", "5000"), []string{`page_limit: want a whole number from 1 to 1000, got "5000"`}},
+		{"page limit not a number", params("page_limit", "many"), []string{"page_limit:"}},
+		{"rate pct zero", params("rate_limit_pct", "0"), []string{"rate_limit_pct: want a whole number from 1 to 100"}},
+		{"poll interval", params("poll_interval", "0"), []string{"poll_interval: want seconds from 1 to 3600"}},
+		{"start date garbage", params("start_date", "yesterday"), []string{"start_date: want an ISO 8601 date"}},
+		{"start date future", params("start_date", "2999-01-01"), []string{"start_date:", "in the future"}},
+		{"too many keywords", params("q", "a b c d e f g h i j k"), []string{"q:"}},
+		{"unknown setting", params("orgurl", "x"), []string{"orgurl: unknown setting"}},
+		{"ca file missing", params("ca_file", filepath.Join(dir, "nope.pem")), []string{"ca_file: cannot read"}},
+		{"ca file is dir", params("ca_file", dir), []string{"ca_file:", "is a directory"}},
+		{"several at once", params("page_limit", "0", "rate_limit_pct", "101"), []string{"page_limit:", "rate_limit_pct:"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := FromParams("oktainput://x", tt.p)
+			require.Error(t, err)
+			for _, w := range tt.want {
+				assert.Contains(t, err.Error(), w)
+			}
+			assert.NotContains(t, err.Error(), secret)
+		})
+	}
+}
+
+func TestFromParamsAcceptsValidValues(t *testing.T) {
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(ca, []byte("x"), 0o600))
+	s, err := FromParams("oktainput://x", params("start_date", "-30d", "poll_interval", "30", "page_limit", "200",
+		"rate_limit_pct", "25", "filter", `eventType eq "user.session.start"`, "q", "Chrome", "ca_file", ca,
+		"org_url", "https://acme.okta.com/", "disabled", "0", "sourcetype", "OktaIM2:log", "host", "h"))
+	require.NoError(t, err)
+	assert.Equal(t, 30*time.Second, s.PollInterval)
+	assert.Equal(t, 200, s.PageLimit)
+	assert.Equal(t, 25, s.RateLimitPct)
+	assert.Equal(t, ca, s.CAFile)
+	assert.False(t, s.ExitWhenCaughtUp)
+	assert.False(t, strings.HasSuffix(s.OrgURL, "/"))
+}
+
+func TestResolveStart(t *testing.T) {
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in       string
+		want     time.Time
+		warn     bool
+		errorish bool
+	}{
+		{"", now.Add(-7 * 24 * time.Hour), false, false},
+		{"-7d", now.Add(-7 * 24 * time.Hour), false, false},
+		{"-12h", now.Add(-12 * time.Hour), false, false},
+		{"-30m", now.Add(-30 * time.Minute), false, false},
+		{"-2w", now.Add(-14 * 24 * time.Hour), false, false},
+		{"2026-11-01", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), false, false},
+		{"2026-11-01T08:00:00Z", time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC), false, false},
+		{"2026-11-01T08:00:00.5+01:00", time.Date(2026, 11, 1, 7, 0, 0, 500e6, time.UTC), false, false},
+		{"2026-11-01T08:00:00", time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC), false, false},
+		{"-120d", now.Add(-Retention), true, false},
+		{"2020-01-01", now.Add(-Retention), true, false},
+		{"-7x", time.Time{}, false, true},
+		{"-d", time.Time{}, false, true},
+		{"tomorrow", time.Time{}, false, true},
+		{"2026-12-24", time.Time{}, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, warn, err := ResolveStart(tt.in, now)
+			if tt.errorish {
+				assert.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			assert.True(t, tt.want.Equal(got), "got %s want %s", got, tt.want)
+			assert.Equal(t, tt.warn, warn != "", "warning %q", warn)
+		})
+	}
+}

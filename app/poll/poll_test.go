@@ -1,0 +1,320 @@
+package poll
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/oktasight/oktasight/app/checkpoint"
+	"github.com/oktasight/oktasight/app/okta"
+	"github.com/oktasight/oktasight/app/splunklog"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var t0 = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+
+func ev(i int) okta.Event {
+	id := fmt.Sprintf("uuid-%04d", i)
+	return okta.Event{UUID: id, Published: t0.Add(time.Duration(i) * time.Second), Raw: []byte(`{"uuid":"` + id + `"}`)}
+}
+
+// fakeOkta serves pages by URL: page i lives at "u<i>" and points to "u<i+1>"; past the end,
+// an empty page points to itself. Fail makes the call for a URL fail once.
+type fakeOkta struct {
+	mu       sync.Mutex
+	pages    [][]okta.Event
+	fetched  []string
+	fail     map[string]error
+	onFetch  func(url string)
+	pollURLs []okta.Query
+}
+
+func (f *fakeOkta) PollURL(q okta.Query) string {
+	f.pollURLs = append(f.pollURLs, q)
+	return "u0"
+}
+
+func (f *fakeOkta) Fetch(ctx context.Context, url string) (*okta.Page, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fetched = append(f.fetched, url)
+	if f.onFetch != nil {
+		f.onFetch(url)
+	}
+	if err := f.fail[url]; err != nil {
+		delete(f.fail, url)
+		return nil, err
+	}
+	var i int
+	fmt.Sscanf(url, "u%d", &i)
+	if i >= len(f.pages) {
+		return &okta.Page{Next: url}, nil
+	}
+	return &okta.Page{Events: f.pages[i], Next: fmt.Sprintf("u%d", i+1)}, nil
+}
+
+func (f *fakeOkta) Stats() okta.Stats { return okta.Stats{} }
+
+type memStore struct {
+	mu    sync.Mutex
+	cps   map[string]checkpoint.Checkpoint
+	saves int
+	err   error
+}
+
+func (m *memStore) Load(_ context.Context, key string) (*checkpoint.Checkpoint, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cp, ok := m.cps[key]
+	if !ok {
+		return nil, checkpoint.ErrNotFound
+	}
+	return &cp, nil
+}
+
+func (m *memStore) Save(_ context.Context, key string, cp *checkpoint.Checkpoint) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return m.err
+	}
+	if m.cps == nil {
+		m.cps = map[string]checkpoint.Checkpoint{}
+	}
+	c := *cp
+	c.Seen = append([]string(nil), cp.Seen...)
+	m.cps[key] = c
+	m.saves++
+	return nil
+}
+
+// recSink records delivered events and, as a check of the ordering rule, what the checkpoint
+// said when each page was written.
+type recSink struct {
+	got      []string
+	store    *memStore
+	cpAtPage []string
+	err      error
+}
+
+func (s *recSink) WritePage(_ context.Context, events []okta.Event) error {
+	if s.err != nil {
+		return s.err
+	}
+	if s.store != nil {
+		cp, _ := s.store.Load(context.Background(), "k")
+		next := ""
+		if cp != nil {
+			next = cp.NextURL
+		}
+		s.cpAtPage = append(s.cpAtPage, next)
+	}
+	for _, e := range events {
+		s.got = append(s.got, e.UUID)
+	}
+	return nil
+}
+
+type fakeClock struct {
+	now    time.Time
+	sleeps int
+	stopAt int
+	cancel context.CancelFunc
+}
+
+func (c *fakeClock) Now() time.Time { return c.now }
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.sleeps++
+	c.now = c.now.Add(d)
+	if c.sleeps >= c.stopAt && c.cancel != nil {
+		c.cancel()
+		return context.Canceled
+	}
+	return ctx.Err()
+}
+
+func pages(sizes ...int) [][]okta.Event {
+	var out [][]okta.Event
+	n := 0
+	for _, s := range sizes {
+		var p []okta.Event
+		for j := 0; j < s; j++ {
+			p = append(p, ev(n))
+			n++
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func ids(from, to int) []string {
+	var out []string
+	for i := from; i < to; i++ {
+		out = append(out, fmt.Sprintf("uuid-%04d", i))
+	}
+	return out
+}
+
+func cfg() Config {
+	return Config{Key: "k", OrgURL: "https://acme.okta.com", Since: t0, PageLimit: 3, PollInterval: 10 * time.Second, ExitWhenCaughtUp: true}
+}
+
+func TestRunDeliversEveryPageThenCheckpoints(t *testing.T) {
+	f := &fakeOkta{pages: pages(3, 3, 2)}
+	store := &memStore{}
+	sink := &recSink{store: store}
+	err := New(cfg(), f, store, sink, nil, &fakeClock{now: t0}).Run(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, ids(0, 8), sink.got)
+	assert.Equal(t, []string{"u0", "u1", "u2", "u3"}, f.fetched)
+	// When page i is written, the checkpoint still points at page i: it moves only after.
+	assert.Equal(t, []string{"", "u1", "u2"}, sink.cpAtPage)
+	cp := store.cps["k"]
+	assert.Equal(t, "u3", cp.NextURL)
+	assert.Equal(t, "uuid-0007", cp.LastUUID)
+	assert.EqualValues(t, 8, cp.Events)
+	assert.Equal(t, checkpoint.Version, cp.Version)
+	require.Len(t, f.pollURLs, 1)
+	assert.Equal(t, 3, f.pollURLs[0].Limit)
+}
+
+func TestRunResumesAndSkipsSeen(t *testing.T) {
+	f := &fakeOkta{pages: pages(3, 3, 2)}
+	store := &memStore{}
+	require.NoError(t, New(cfg(), f, store, &recSink{}, nil, &fakeClock{now: t0}).Run(context.Background()))
+
+	// A crash after page u1 was written but before its checkpoint: the checkpoint says u1 and
+	// its seen set holds page u0 only. The restart fetches u1 again and delivers it once more
+	// (at most one page repeats); a re-served page u0 would be skipped.
+	cp := store.cps["k"]
+	cp.NextURL = "u0"
+	cp.Seen = ids(0, 3)
+	store.cps["k"] = cp
+	f2 := &fakeOkta{pages: f.pages}
+	sink := &recSink{}
+	require.NoError(t, New(cfg(), f2, store, sink, nil, &fakeClock{now: t0}).Run(context.Background()))
+	assert.Equal(t, ids(3, 8), sink.got, "page u0 was already delivered and must be skipped")
+	assert.Empty(t, f2.pollURLs, "a resume must not start a new query")
+}
+
+func TestRunNewCheckpointWhenOrgOrStartChanges(t *testing.T) {
+	for _, change := range []func(*Config){
+		func(c *Config) { c.OrgURL = "https://other.okta.com" },
+		func(c *Config) { c.StartDate = "-30d" },
+	} {
+		store := &memStore{cps: map[string]checkpoint.Checkpoint{"k": {Version: 1, OrgURL: "https://acme.okta.com", NextURL: "u2", Seen: ids(0, 6)}}}
+		c := cfg()
+		change(&c)
+		var logs bytes.Buffer
+		f := &fakeOkta{pages: pages(3, 3, 2)}
+		sink := &recSink{}
+		require.NoError(t, New(c, f, store, sink, slog.New(splunklog.New(&logs, nil)), &fakeClock{now: t0}).Run(context.Background()))
+		assert.Equal(t, ids(0, 8), sink.got)
+		assert.Contains(t, logs.String(), "starting a new checkpoint")
+	}
+}
+
+func TestRunFilterChangeRestartsFromLastDelivered(t *testing.T) {
+	last := t0.Add(5 * time.Second)
+	store := &memStore{cps: map[string]checkpoint.Checkpoint{"k": {Version: 1, OrgURL: "https://acme.okta.com",
+		NextURL: "old", LastPublished: last.Format(time.RFC3339Nano), Seen: ids(0, 6)}}}
+	c := cfg()
+	c.Filter = `eventType eq "user.session.start"`
+	f := &fakeOkta{pages: pages(3, 3, 2)}
+	sink := &recSink{}
+	require.NoError(t, New(c, f, store, sink, nil, &fakeClock{now: t0}).Run(context.Background()))
+	require.Len(t, f.pollURLs, 1)
+	assert.True(t, f.pollURLs[0].Since.Equal(last))
+	assert.Equal(t, c.Filter, f.pollURLs[0].Filter)
+	assert.Equal(t, ids(6, 8), sink.got, "events before the boundary were delivered under the old filter")
+}
+
+func TestRunCorruptCheckpointStops(t *testing.T) {
+	corrupt := &corruptStore{}
+	sink := &recSink{}
+	err := New(cfg(), &fakeOkta{pages: pages(3)}, corrupt, sink, nil, &fakeClock{now: t0}).Run(context.Background())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "checkpoint")
+	assert.Empty(t, sink.got)
+}
+
+type corruptStore struct{ memStore }
+
+func (c *corruptStore) Load(context.Context, string) (*checkpoint.Checkpoint, error) {
+	return nil, &checkpoint.CorruptError{Path: "/x/k.json", Err: errors.New("invalid character")}
+}
+
+func TestRunSinkFailureKeepsCheckpoint(t *testing.T) {
+	store := &memStore{}
+	err := New(cfg(), &fakeOkta{pages: pages(3, 3)}, store, &recSink{err: errors.New("broken pipe")}, nil, &fakeClock{now: t0}).Run(context.Background())
+	require.ErrorContains(t, err, "broken pipe")
+	assert.Zero(t, store.saves, "nothing was delivered, so nothing may be saved")
+}
+
+func TestRunSaveFailureStops(t *testing.T) {
+	store := &memStore{err: errors.New("disk full")}
+	err := New(cfg(), &fakeOkta{pages: pages(3, 3)}, store, &recSink{}, nil, &fakeClock{now: t0}).Run(context.Background())
+	require.ErrorContains(t, err, "disk full")
+}
+
+func TestRunFetchErrorStops(t *testing.T) {
+	f := &fakeOkta{pages: pages(3, 3), fail: map[string]error{"u1": &okta.APIError{StatusCode: 401, Code: "E0000011", Summary: "Invalid token provided"}}}
+	sink := &recSink{}
+	store := &memStore{}
+	err := New(cfg(), f, store, sink, nil, &fakeClock{now: t0}).Run(context.Background())
+	var apiErr *okta.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, ids(0, 3), sink.got)
+	assert.Equal(t, "u1", store.cps["k"].NextURL)
+}
+
+func TestRunPollsUntilStopped(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f := &fakeOkta{pages: pages(2)}
+	clock := &fakeClock{now: t0, stopAt: 3, cancel: cancel}
+	c := cfg()
+	c.ExitWhenCaughtUp = false
+	var logs bytes.Buffer
+	sink := &recSink{}
+	require.NoError(t, New(c, f, &memStore{}, sink, slog.New(splunklog.New(&logs, nil)), clock).Run(ctx))
+	assert.Equal(t, 3, clock.sleeps)
+	assert.Equal(t, []string{"u0", "u1", "u1", "u1"}, f.fetched, "an empty page is retried at the same next link")
+	assert.Equal(t, ids(0, 2), sink.got)
+	assert.Contains(t, logs.String(), "INFO oktainput stats stanza=k org=acme.okta.com events=2 pages=2 duplicates_skipped=0 lag_seconds=")
+	assert.Contains(t, logs.String(), "caught_up=true")
+}
+
+func TestRunStopFinishesPageInHand(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f := &fakeOkta{pages: pages(3, 3, 3)}
+	// The stop arrives while page u1 is being fetched: the page is still written and saved.
+	f.onFetch = func(url string) {
+		if url == "u1" {
+			cancel()
+		}
+	}
+	store := &memStore{}
+	sink := &recSink{}
+	c := cfg()
+	c.ExitWhenCaughtUp = false
+	require.NoError(t, New(c, f, store, sink, nil, &fakeClock{now: t0}).Run(ctx))
+	assert.Equal(t, ids(0, 6), sink.got)
+	assert.Equal(t, "u2", store.cps["k"].NextURL)
+	assert.Equal(t, []string{"u0", "u1"}, f.fetched)
+}
+
+func TestRunSkipsDuplicatesInsideLaterPages(t *testing.T) {
+	p := pages(3, 3)
+	p[1] = append([]okta.Event{ev(2)}, p[1]...) // Okta serves an event again on the next page
+	sink := &recSink{}
+	require.NoError(t, New(cfg(), &fakeOkta{pages: p}, &memStore{}, sink, nil, &fakeClock{now: t0}).Run(context.Background()))
+	assert.Equal(t, ids(0, 6), sink.got)
+}
