@@ -1,0 +1,235 @@
+package okta
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Fetch gets one page. It waits as the rate budget requires, then retries the same URL on
+// 429, 408, 5xx, network errors, timeouts and truncated or invalid pages, with capped
+// exponential backoff and jitter (a 429 that gives the window's reset waits for it). It
+// returns when a page arrives, on an error retrying cannot fix (an *APIError for 400, 401,
+// 403, 404; an *EventError; a link or redirect off the org), or when ctx ends. url must be on
+// the org: the API token is never sent anywhere else.
+func (c *Client) Fetch(ctx context.Context, rawURL string) (*Page, error) {
+	u, err := c.orgURL(nil, rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("okta: %w", err)
+	}
+	where := pathQuery(u)
+	var last error
+	for n := 1; ; n++ {
+		if err := c.sleep(ctx, c.paceDelay()); err != nil {
+			return nil, stopped(where, n-1, err, last)
+		}
+		page, r := c.attempt(ctx, u, where)
+		if r.err == nil {
+			page.Attempts = n
+			return page, nil
+		}
+		if !r.retry {
+			return nil, r.err
+		}
+		if ctx.Err() != nil {
+			return nil, stopped(where, n, ctx.Err(), r.err)
+		}
+		last = r.err
+		wait := c.retryWait(n, r)
+		c.log.Warn("oktainput retry", "attempt", n, "status", r.status, "errorId", r.errorID,
+			"wait", wait, "url", where, "error", r.err.Error())
+		c.mu.Lock()
+		c.stats.Retries++
+		c.mu.Unlock()
+		if err := c.sleep(ctx, wait); err != nil {
+			return nil, stopped(where, n, err, last)
+		}
+	}
+}
+
+func stopped(where string, attempts int, ctxErr, last error) error {
+	if last == nil {
+		return fmt.Errorf("okta: GET %s: %w", where, ctxErr)
+	}
+	return fmt.Errorf("okta: GET %s: stopped after %d attempts: %w (last error: %w)", where, attempts, ctxErr, last)
+}
+
+// result is what one attempt says about retrying.
+type result struct {
+	err       error
+	retry     bool
+	status    int    // 0 when no response
+	errorID   string // Okta's errorId, for support
+	rate      RateLimit
+	serverNow time.Time
+	at        time.Time // client clock when the response arrived
+}
+
+func (c *Client) attempt(ctx context.Context, u *url.URL, where string) (*Page, result) {
+	actx, cancel := context.WithTimeout(ctx, c.attemptT)
+	defer cancel()
+	req, err := http.NewRequestWithContext(actx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, result{err: fmt.Errorf("okta: GET %s: %w", where, err)}
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.ua)
+	c.mu.Lock()
+	c.stats.Requests++
+	c.mu.Unlock()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		err = fmt.Errorf("okta: GET %s: %w", where, unwrapURLError(err))
+		switch {
+		case errors.Is(err, errRedirect):
+			return nil, result{err: err}
+		case ctx.Err() != nil:
+			return nil, result{err: err}
+		}
+		return nil, result{err: err, retry: true}
+	}
+	defer func() {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody)) // lets the connection be reused
+		_ = resp.Body.Close()
+	}()
+	r := result{status: resp.StatusCode, rate: ParseRateLimit(resp.Header), at: c.clock.Now()}
+	if t, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+		r.serverNow = t
+	}
+	c.mu.Lock()
+	c.pace.observe(r.rate, r.serverNow, r.at, resp.StatusCode < 300, c.rand())
+	if r.rate.Valid && !r.rate.Concurrency() {
+		c.stats.LastRate = r.rate
+	}
+	if resp.StatusCode == http.StatusTooManyRequests {
+		c.stats.Responses429++
+	}
+	c.mu.Unlock()
+
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		return c.page(resp, u, where, r)
+	case resp.StatusCode >= 400:
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		apiErr := newAPIError(resp.StatusCode, body, where)
+		r.err, r.retry, r.errorID = apiErr, apiErr.Temporary(), apiErr.ID
+		return nil, r
+	default:
+		r.err = newAPIError(resp.StatusCode, nil, where)
+		return nil, r
+	}
+}
+
+// page decodes a successful answer and checks its links.
+func (c *Client) page(resp *http.Response, u *url.URL, where string, r result) (*Page, result) {
+	events, err := DecodePage(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		r.err = fmt.Errorf("okta: GET %s: %w", where, err)
+		var be *BodyError
+		r.retry = errors.As(err, &be)
+		return nil, r
+	}
+	next, self := ParseLinks(resp.Header)
+	p := &Page{Events: events, Rate: r.rate}
+	for _, l := range []struct {
+		rel string
+		raw string
+		dst *string
+	}{{"next", next, &p.Next}, {"self", self, &p.Self}} {
+		if l.raw == "" {
+			continue
+		}
+		abs, err := c.orgURL(u, l.raw)
+		if err != nil {
+			r.err = fmt.Errorf("okta: GET %s: %s link: %w", where, l.rel, err)
+			return nil, r
+		}
+		*l.dst = abs.String()
+	}
+	return p, r
+}
+
+// orgURL parses raw (resolved against base, if any) and refuses it unless it is on the org.
+func (c *Client) orgURL(base *url.URL, raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("bad URL: %w", unwrapURLError(err))
+	}
+	if base != nil {
+		u = base.ResolveReference(u)
+	}
+	u.Fragment, u.RawFragment = "", ""
+	if !u.IsAbs() || !c.onOrg(u) {
+		return nil, fmt.Errorf("%w: refusing %s://%s, the org is %s", ErrForeignURL, clip(u.Scheme, 10), clip(u.Host, 100), c.org.Host)
+	}
+	return u, nil
+}
+
+// unwrapURLError drops the *url.Error wrapper, whose text repeats the full URL.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// paceDelay is the wait the rate budget asks for before the next request.
+func (c *Client) paceDelay() time.Duration {
+	now := c.clock.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pace.delay(now)
+}
+
+// retryWait is how long to wait after a failed attempt n (from 1): until the window resets
+// for a 429 that says when, else capped exponential backoff; never less than pacing asks.
+func (c *Client) retryWait(n int, r result) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var wait time.Duration
+	if r.status == http.StatusTooManyRequests && r.rate.Valid && !r.rate.Concurrency() {
+		ref := r.at
+		if !r.serverNow.IsZero() {
+			ref = r.serverNow
+		}
+		if toReset := min(r.rate.Reset.Sub(ref), maxResetWait); toReset > 0 {
+			wait = toReset + resetSlack(c.rand())
+		}
+	}
+	if wait == 0 {
+		wait = c.backoff(n)
+	}
+	return max(wait, c.pace.delay(c.clock.Now()))
+}
+
+// backoff doubles from firstBackoff up to maxBack, with equal jitter: half fixed, so a wait is
+// never near zero, half random, so clients that failed together do not retry together.
+func (c *Client) backoff(n int) time.Duration {
+	d := c.maxBack
+	if n-1 < 30 {
+		d = min(firstBackoff<<(n-1), c.maxBack)
+	}
+	return d/2 + time.Duration(c.rand()*float64(d/2))
+}
+
+// sleep waits d and counts it as throttled time.
+func (c *Client) sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	start := c.clock.Now()
+	err := c.clock.Sleep(ctx, d)
+	waited := d
+	if err != nil {
+		waited = min(max(c.clock.Now().Sub(start), 0), d)
+	}
+	c.mu.Lock()
+	c.stats.Throttled += waited
+	c.mu.Unlock()
+	return err
+}
