@@ -1,0 +1,185 @@
+package modinput
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Event is one event of the XML stream; empty metadata falls back to the input's settings.
+type Event struct {
+	Stanza     string
+	Time       time.Time // zero: let splunkd pick
+	Source     string
+	Sourcetype string
+	Index      string
+	Host       string
+	Data       []byte
+}
+
+// EventWriter writes the <stream> document; it is safe for concurrent use by several
+// stanzas, and keeps each page together.
+type EventWriter struct {
+	mu      sync.Mutex
+	w       io.Writer
+	buf     bytes.Buffer
+	started bool
+	closed  bool
+}
+
+// NewEventWriter writes to w; when w has a Flush method (a bufio.Writer) it is flushed after
+// every page, so splunkd has the events before the checkpoint is saved.
+func NewEventWriter(w io.Writer) *EventWriter {
+	return &EventWriter{w: w}
+}
+
+type flusher interface{ Flush() error }
+
+// WritePage writes events in order and flushes once.
+func (ew *EventWriter) WritePage(events []Event) error {
+	ew.mu.Lock()
+	defer ew.mu.Unlock()
+	if ew.closed {
+		return fmt.Errorf("event stream: write after close")
+	}
+	ew.buf.Reset()
+	if !ew.started {
+		ew.buf.WriteString("<stream>\n")
+	}
+	for i := range events {
+		appendEvent(&ew.buf, &events[i])
+	}
+	if _, err := ew.w.Write(ew.buf.Bytes()); err != nil {
+		return fmt.Errorf("event stream: write to splunkd: %w", err)
+	}
+	ew.started = true
+	if f, ok := ew.w.(flusher); ok {
+		if err := f.Flush(); err != nil {
+			return fmt.Errorf("event stream: flush to splunkd: %w", err)
+		}
+	}
+	if ew.buf.Cap() > 64<<20 {
+		ew.buf = bytes.Buffer{} // do not keep one huge page's buffer forever
+	}
+	return nil
+}
+
+// Close ends the stream document and flushes.
+func (ew *EventWriter) Close() error {
+	ew.mu.Lock()
+	defer ew.mu.Unlock()
+	if ew.closed {
+		return nil
+	}
+	ew.closed = true
+	if ew.started {
+		if _, err := io.WriteString(ew.w, "</stream>\n"); err != nil {
+			return fmt.Errorf("event stream: close: %w", err)
+		}
+	}
+	if f, ok := ew.w.(flusher); ok {
+		if err := f.Flush(); err != nil {
+			return fmt.Errorf("event stream: flush to splunkd: %w", err)
+		}
+	}
+	return nil
+}
+
+func appendEvent(b *bytes.Buffer, e *Event) {
+	b.WriteString(`<event`)
+	if e.Stanza != "" {
+		b.WriteString(` stanza="`)
+		appendEscaped(b, []byte(e.Stanza), true)
+		b.WriteByte('"')
+	}
+	b.WriteString(` unbroken="1">`)
+	if !e.Time.IsZero() {
+		b.WriteString("<time>")
+		var tmp [32]byte
+		b.Write(AppendTime(tmp[:0], e.Time))
+		b.WriteString("</time>")
+	}
+	element(b, "source", e.Source)
+	element(b, "sourcetype", e.Sourcetype)
+	element(b, "index", e.Index)
+	element(b, "host", e.Host)
+	b.WriteString("<data>")
+	appendEscaped(b, e.Data, false)
+	b.WriteString("</data><done/></event>\n")
+}
+
+func element(b *bytes.Buffer, name, value string) {
+	if value == "" {
+		return
+	}
+	b.WriteByte('<')
+	b.WriteString(name)
+	b.WriteByte('>')
+	appendEscaped(b, []byte(value), false)
+	b.WriteString("</")
+	b.WriteString(name)
+	b.WriteByte('>')
+}
+
+// AppendTime appends t as epoch seconds with milliseconds, the form splunkd reads in <time>.
+func AppendTime(dst []byte, t time.Time) []byte {
+	ms := t.UnixMilli()
+	sec, frac := ms/1000, ms%1000
+	if frac < 0 {
+		sec, frac = sec-1, frac+1000
+	}
+	dst = strconv.AppendInt(dst, sec, 10)
+	dst = append(dst, '.', byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
+	return dst
+}
+
+// appendEscaped writes s as XML character data. Characters XML 1.0 cannot carry (control
+// characters, invalid UTF-8) become U+FFFD; Okta's JSON never holds them raw, so its bytes
+// pass through unchanged. \r is written as a reference so XML parsing does not fold it.
+func appendEscaped(b *bytes.Buffer, s []byte, attr bool) {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRune(s[i:])
+			if (r == utf8.RuneError && size == 1) || r == 0xFFFE || r == 0xFFFF {
+				b.Write(s[start:i])
+				b.WriteString("\uFFFD")
+				start = i + size
+			}
+			i += size
+			continue
+		}
+		var esc string
+		switch {
+		case c == '&':
+			esc = "&amp;"
+		case c == '<':
+			esc = "&lt;"
+		case c == '>':
+			esc = "&gt;"
+		case c == '"' && attr:
+			esc = "&quot;"
+		case c == '\r':
+			esc = "&#xD;"
+		case c == '\n' && attr:
+			esc = "&#xA;"
+		case c == '\t' && attr:
+			esc = "&#x9;"
+		case c < 0x20 && c != '\n' && c != '\t':
+			esc = "\uFFFD"
+		default:
+			i++
+			continue
+		}
+		b.Write(s[start:i])
+		b.WriteString(esc)
+		i++
+		start = i
+	}
+	b.Write(s[start:])
+}
