@@ -1,0 +1,316 @@
+package scp
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// readRows decodes a body into one map of field → values per row (tests only; the hot path
+// never builds maps).
+func readRows(t testing.TB, body string) ([]string, []map[string][]string, error) {
+	t.Helper()
+	var r RowReader
+	if err := r.Reset([]byte(body)); err != nil {
+		return nil, nil, err
+	}
+	var names []string
+	for i := range r.NumFields() {
+		names = append(names, r.FieldName(i))
+	}
+	var rows []map[string][]string
+	var vals [][]byte
+	for r.Next() {
+		row := map[string][]string{}
+		for i := range r.NumFields() {
+			var err error
+			vals, err = r.Values(i, vals[:0])
+			if err != nil {
+				return names, rows, err
+			}
+			for _, v := range vals {
+				row[r.FieldName(i)] = append(row[r.FieldName(i)], string(v))
+			}
+		}
+		rows = append(rows, row)
+	}
+	return names, rows, r.Err()
+}
+
+func TestRowReader(t *testing.T) {
+	tests := []struct {
+		name    string
+		body    string
+		fields  []string
+		rows    []map[string][]string
+		wantErr error
+		errRow  int
+	}{
+		{name: "empty body"},
+		{name: "header only", body: "a,b,__mv_a,__mv_b\n", fields: []string{"a", "b"}},
+		{
+			name:   "splunkd layout, LF",
+			body:   "\"_time\",eventType,\"__mv__time\",\"__mv_eventType\"\n\"1717200000.123\",\"user.session.start\",,\n",
+			fields: []string{"_time", "eventType"},
+			rows:   []map[string][]string{{"_time": {"1717200000.123"}, "eventType": {"user.session.start"}}},
+		},
+		{
+			name:   "CRLF, interleaved twins, no final newline",
+			body:   "a,__mv_a,b,__mv_b\r\n1,,2,\r\n3,,4,",
+			fields: []string{"a", "b"},
+			rows:   []map[string][]string{{"a": {"1"}, "b": {"2"}}, {"a": {"3"}, "b": {"4"}}},
+		},
+		{
+			name:   "quotes, commas, embedded newlines",
+			body:   "text,__mv_text\n\"say \"\"hi\"\", then\nbye\",\n\"\",\n",
+			fields: []string{"text"},
+			rows:   []map[string][]string{{"text": {"say \"hi\", then\nbye"}}, {}},
+		},
+		{
+			name:   "multivalue wins over plain",
+			body:   "t,__mv_t\n\"a\nb\",\"$a$;$b$\"\n\"x$y\",\"$x$$y$;$$$$;$$\"\n",
+			fields: []string{"t"},
+			rows:   []map[string][]string{{"t": {"a", "b"}}, {"t": {"x$y", "$", ""}}},
+		},
+		{
+			name:   "mv column without plain column",
+			body:   "__mv_t\n$a$;$b$\n",
+			fields: []string{"t"},
+			rows:   []map[string][]string{{"t": {"a", "b"}}},
+		},
+		{
+			name:   "bare quote kept",
+			body:   "a\nab\"c\n",
+			fields: []string{"a"},
+			rows:   []map[string][]string{{"a": {"ab\"c"}}},
+		},
+		{name: "too few cells", body: "a,b\n1\n", fields: []string{"a", "b"}, wantErr: ErrFieldCount, errRow: 1},
+		{name: "too many cells", body: "a,b\n1,2\n1,2,3\n", fields: []string{"a", "b"}, rows: []map[string][]string{{"a": {"1"}, "b": {"2"}}}, wantErr: ErrFieldCount, errRow: 2},
+		{name: "unterminated quote", body: "a\n\"abc\n", fields: []string{"a"}, wantErr: ErrQuote, errRow: 1},
+		{name: "text after closing quote", body: "a,b\n\"x\"y,1\n", fields: []string{"a", "b"}, wantErr: ErrQuote, errRow: 1},
+		{name: "bad header quote", body: "\"a\n", wantErr: ErrQuote, errRow: 0},
+		{name: "bad multivalue", body: "t,__mv_t\nx,$x\n", fields: []string{"t"}, wantErr: ErrMultivalue, errRow: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fields, rows, err := readRows(t, tt.body)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+				var pe *ParseError
+				require.ErrorAs(t, err, &pe)
+				assert.Equal(t, tt.errRow, pe.Row)
+			} else {
+				require.NoError(t, err)
+			}
+			assert.Equal(t, tt.fields, fields)
+			assert.Equal(t, tt.rows, rows)
+		})
+	}
+}
+
+func TestRowReaderLineAndIndex(t *testing.T) {
+	var r RowReader
+	require.NoError(t, r.Reset([]byte("a,b,__mv_a,__mv_b\r\n\"1,2\",x,,\r\n")))
+	assert.Equal(t, 1, r.Index("b"))
+	assert.Equal(t, -1, r.Index("c"))
+	require.True(t, r.Next())
+	assert.Equal(t, "\"1,2\",x,,", string(r.Line()))
+	assert.Equal(t, "1,2", string(r.Value(0)))
+	assert.Empty(t, r.MV(0))
+	assert.Equal(t, 1, r.Row())
+	assert.False(t, r.Next())
+	assert.NoError(t, r.Err())
+}
+
+func TestMultivalue(t *testing.T) {
+	tests := []struct {
+		cell   string
+		values []string
+		ok     bool
+	}{
+		{"$a$", []string{"a"}, true},
+		{"$a$;$b$", []string{"a", "b"}, true},
+		{"$$", []string{""}, true},
+		{"$$;$$", []string{"", ""}, true},
+		{"$a$$b$", []string{"a$b"}, true},
+		{"$$$$", []string{"$"}, true},
+		{"$FIREFLY-WIN$;$beatles$", []string{"FIREFLY-WIN", "beatles"}, true},
+		{"$a\nb$;$c,\"d$", []string{"a\nb", "c,\"d"}, true},
+		{"a", nil, false},
+		{"$a", nil, false},
+		{"$a$;", nil, false},
+		{"$a$b", nil, false},
+		{"$a$,$b$", nil, false},
+		{"$$$", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cell, func(t *testing.T) {
+			got, _, err := DecodeMV(nil, nil, []byte(tt.cell))
+			if !tt.ok {
+				assert.ErrorIs(t, err, ErrMultivalue)
+				return
+			}
+			require.NoError(t, err)
+			var s []string
+			for _, v := range got {
+				s = append(s, string(v))
+			}
+			assert.Equal(t, tt.values, s)
+			assert.Equal(t, tt.cell, string(AppendMV(nil, tt.values)))
+		})
+	}
+}
+
+func TestRowWriter(t *testing.T) {
+	var w RowWriter
+	require.NoError(t, w.SetFields("_time", "steps", "note"))
+	w.Value("1717200000.123")
+	w.Values([]string{"user.session.start", "policy.evaluate_sign_on"})
+	w.Value(`say "hi", ok`)
+	require.NoError(t, w.EndRow())
+	w.Value("1717200001.000")
+	w.Values(nil)
+	w.Cell([]byte("a\nb$"), []byte("$a$;$b$$$"))
+	require.NoError(t, w.EndRow())
+	// A short row is dropped whole.
+	w.Value("x")
+	assert.ErrorIs(t, w.EndRow(), ErrFieldCount)
+	w.Value("1")
+	w.Values([]string{"$"})
+	w.Value("")
+	require.NoError(t, w.EndRow())
+	want := "_time,__mv__time,steps,__mv_steps,note,__mv_note\r\n" +
+		"1717200000.123,,\"user.session.start\npolicy.evaluate_sign_on\",$user.session.start$;$policy.evaluate_sign_on$,\"say \"\"hi\"\", ok\",\r\n" +
+		"1717200001.000,,,,\"a\nb$\",$a$;$b$$$\r\n" +
+		"1,,$,,,\r\n"
+	assert.Equal(t, want, string(w.Body()))
+	assert.Equal(t, 3, w.Rows())
+	assert.Error(t, w.SetFields("other"), "fields cannot change once rows are written")
+	assert.NoError(t, w.SetFields("_time", "steps", "note"))
+
+	w.Reset()
+	assert.Empty(t, w.Body(), "no rows, no body")
+	w.Value("x")
+	assert.ErrorIs(t, w.EndRow(), ErrNoFields)
+}
+
+// TestWriterReaderRoundTrip checks that whatever the writer writes, the reader reads back.
+func TestWriterReaderRoundTrip(t *testing.T) {
+	values := [][]string{{"plain"}, {""}, nil, {"a", "b"}, {"x,y", "\"q\"", "$", "$$", "l1\nl2", "cr\r\n"}, {"é€😀"}, {"", ""}}
+	var w RowWriter
+	require.NoError(t, w.SetFields("f0", "f1", "f2", "f3", "f4", "f5", "f6"))
+	require.NoError(t, w.WriteRow(values))
+	_, rows, err := readRows(t, string(w.Body()))
+	require.NoError(t, err)
+	require.Len(t, rows, 1)
+	for i, v := range values {
+		name := "f" + itoa(i)
+		if len(v) == 1 && v[0] == "" {
+			v = nil // an empty single value reads as no value
+		}
+		assert.Equal(t, v, rows[0][name], name)
+	}
+}
+
+func FuzzRowReader(f *testing.F) {
+	f.Add([]byte("a,b,__mv_a,__mv_b\n1,2,,\n\"x\ny\",\"$x$;$y$\",,\n"))
+	f.Add([]byte("t,__mv_t\r\n\"say \"\"hi\"\"\",\r\n"))
+	f.Add([]byte("t,__mv_t\nx,$x\n"))
+	f.Add([]byte("\"a\n"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var r RowReader
+		if err := r.Reset(body); err != nil {
+			if _, ok := err.(*ParseError); !ok {
+				t.Fatalf("error of type %T: %v", err, err)
+			}
+			return
+		}
+		// Every decoded row, written back through RowWriter, reads back the same.
+		var names []string
+		for i := range r.NumFields() {
+			names = append(names, r.FieldName(i))
+		}
+		var w RowWriter
+		var want [][][]string
+		var vals [][]byte
+		for r.Next() {
+			row := make([][]string, r.NumFields())
+			for i := range r.NumFields() {
+				var err error
+				vals, err = r.Values(i, vals[:0])
+				if err != nil {
+					return
+				}
+				for _, v := range vals {
+					row[i] = append(row[i], string(v))
+				}
+			}
+			want = append(want, row)
+		}
+		if len(names) == 0 || len(want) == 0 || hasDup(names) {
+			return
+		}
+		if err := w.SetFields(names...); err != nil {
+			return
+		}
+		for _, row := range want {
+			if err := w.WriteRow(row); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var r2 RowReader
+		if err := r2.Reset(w.Body()); err != nil {
+			t.Fatalf("re-reading: %v\n%q", err, w.Body())
+		}
+		k := 0
+		for r2.Next() {
+			for i := range r2.NumFields() {
+				vals, _ = r2.Values(i, vals[:0])
+				var got []string
+				for _, v := range vals {
+					got = append(got, string(v))
+				}
+				exp := want[k][r2.Index(names[i])]
+				if len(exp) == 1 && exp[0] == "" {
+					exp = nil
+				}
+				if strings.Join(got, "\x00") != strings.Join(exp, "\x00") || len(got) != len(exp) {
+					t.Fatalf("row %d field %q: got %q want %q", k, names[i], got, exp)
+				}
+			}
+			k++
+		}
+		if r2.Err() != nil || k != len(want) {
+			t.Fatalf("re-read %d rows of %d: %v", k, len(want), r2.Err())
+		}
+	})
+}
+
+func hasDup(names []string) bool {
+	seen := map[string]bool{}
+	for _, n := range names {
+		if seen[n] || strings.HasPrefix(n, mvPrefix) {
+			return true
+		}
+		seen[n] = true
+	}
+	return false
+}
+
+func FuzzDecodeMV(f *testing.F) {
+	for _, s := range []string{"$a$", "$a$;$b$", "$$", "$a$$b$", "$a", "$a$;", "$$$"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, cell []byte) {
+		vals, _, err := DecodeMV(nil, nil, cell)
+		if err != nil {
+			return
+		}
+		if got := AppendMV(nil, vals); !bytes.Equal(got, cell) {
+			t.Fatalf("re-encoded %q as %q", cell, got)
+		}
+	})
+}

@@ -1,0 +1,200 @@
+package scp
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// ErrNoFields means a row was written before SetFields.
+var ErrNoFields = errors.New("scp: row written before SetFields")
+
+// RowWriter builds the CSV body of one reply: a header row with each field followed by its
+// __mv_ twin (as splunklib writes them), then rows of cells in field order. Rows are staged so
+// that a row with the wrong number of cells is dropped whole and the body stays valid.
+type RowWriter struct {
+	body     []byte
+	fields   []string
+	rowStart int
+	cells    int
+	rows     int
+	msgs     []Message
+	mv       []byte
+	err      error
+}
+
+// Reset empties the writer for the next reply, keeping its buffers.
+func (w *RowWriter) Reset() {
+	w.body, w.fields, w.rowStart, w.cells, w.rows, w.msgs, w.err = w.body[:0], w.fields[:0], 0, 0, 0, w.msgs[:0], nil
+}
+
+// SetFields declares the reply's fields; it must come before the first row. Declaring the same
+// fields again is allowed, other fields once rows are written are not.
+func (w *RowWriter) SetFields(names ...string) error {
+	if len(w.fields) > 0 {
+		if slices.Equal(w.fields, names) {
+			return nil
+		}
+		if w.rows > 0 || w.cells > 0 {
+			return fmt.Errorf("scp: SetFields %v after rows with fields %v", names, w.fields)
+		}
+	}
+	if len(names) == 0 {
+		return errors.New("scp: SetFields with no fields")
+	}
+	w.fields = append(w.fields[:0], names...)
+	w.body = w.body[:0]
+	for i, name := range names {
+		if i > 0 {
+			w.body = append(w.body, ',')
+		}
+		w.body = appendCell(w.body, name)
+		w.body = append(w.body, ',')
+		w.body = appendCell(w.body, mvPrefix+name)
+	}
+	w.body = append(w.body, '\r', '\n')
+	w.rowStart = len(w.body)
+	return nil
+}
+
+// Fields returns the declared fields.
+func (w *RowWriter) Fields() []string { return w.fields }
+
+func (w *RowWriter) sep() bool {
+	if len(w.fields) == 0 {
+		w.err = ErrNoFields
+		return false
+	}
+	if w.cells > 0 {
+		w.body = append(w.body, ',')
+	}
+	w.cells++
+	return true
+}
+
+// Value writes a single-valued cell; "" writes an empty one.
+func (w *RowWriter) Value(v string) {
+	if w.sep() {
+		w.body = appendCell(w.body, v)
+		w.body = append(w.body, ',')
+	}
+}
+
+// ValueBytes is Value for bytes.
+func (w *RowWriter) ValueBytes(v []byte) {
+	if w.sep() {
+		w.body = appendCell(w.body, v)
+		w.body = append(w.body, ',')
+	}
+}
+
+// Values writes a cell of any number of values: none is empty, one is a plain value, more are
+// joined by newlines in the plain column and encoded in the __mv_ column.
+func (w *RowWriter) Values(vs []string) {
+	switch len(vs) {
+	case 0:
+		w.Value("")
+	case 1:
+		w.Value(vs[0])
+	default:
+		if !w.sep() {
+			return
+		}
+		w.body = append(w.body, '"')
+		for i, v := range vs {
+			if i > 0 {
+				w.body = append(w.body, '\n')
+			}
+			w.body = appendEscaped(w.body, v)
+		}
+		w.body = append(w.body, '"', ',')
+		w.mv = AppendMV(w.mv[:0], vs)
+		w.body = appendCell(w.body, w.mv)
+	}
+}
+
+// Cell writes a cell from its two columns as a RowReader returns them (Value and MV), to pass
+// an input field through unchanged.
+func (w *RowWriter) Cell(plain, mv []byte) {
+	if w.sep() {
+		w.body = appendCell(w.body, plain)
+		w.body = append(w.body, ',')
+		w.body = appendCell(w.body, mv)
+	}
+}
+
+// EndRow finishes the row. A row with a cell count other than the field count is dropped and
+// reported.
+func (w *RowWriter) EndRow() error {
+	err := w.err
+	if err == nil && w.cells != len(w.fields) {
+		err = fmt.Errorf("scp: row with %d cells for %d fields: %w", w.cells, len(w.fields), ErrFieldCount)
+	}
+	w.cells, w.err = 0, nil
+	if err != nil {
+		w.body = w.body[:w.rowStart]
+		return err
+	}
+	w.body = append(w.body, '\r', '\n')
+	w.rowStart = len(w.body)
+	w.rows++
+	return nil
+}
+
+// WriteRow writes a whole row, one []string of values per field.
+func (w *RowWriter) WriteRow(values [][]string) error {
+	for _, v := range values {
+		w.Values(v)
+	}
+	return w.EndRow()
+}
+
+// Rows returns how many rows the body holds.
+func (w *RowWriter) Rows() int { return w.rows }
+
+// Body returns the CSV written so far, empty when no row was written.
+func (w *RowWriter) Body() []byte {
+	if w.rows == 0 {
+		return nil
+	}
+	return w.body[:w.rowStart]
+}
+
+// Message adds a message for the search's inspector (and the UI banner for WARN and ERROR)
+// to this reply.
+func (w *RowWriter) Message(level Level, text string) {
+	w.msgs = append(w.msgs, Message{Level: level, Text: text})
+}
+
+// appendCell appends v CSV-quoted when it holds a quote, comma, CR or LF, as Python's
+// QUOTE_MINIMAL does.
+func appendCell[S ~string | ~[]byte](dst []byte, v S) []byte {
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '"', ',', '\n', '\r':
+			dst = append(dst, '"')
+			dst = appendEscaped(dst, v)
+			return append(dst, '"')
+		}
+	}
+	return append(dst, v...)
+}
+
+// appendEscaped appends v with every quote doubled.
+func appendEscaped[S ~string | ~[]byte](dst []byte, v S) []byte {
+	for {
+		j := -1
+		for i := 0; i < len(v); i++ {
+			if v[i] == '"' {
+				j = i
+				break
+			}
+		}
+		if j < 0 {
+			return append(dst, v...)
+		}
+		dst = append(dst, v[:j+1]...)
+		dst = append(dst, '"')
+		v = v[j+1:]
+	}
+}
