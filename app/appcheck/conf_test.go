@@ -27,7 +27,7 @@ type confFile struct {
 // Stanza returns the named stanza, or nil.
 func (c *confFile) Stanza(name string) *confStanza { return c.byName[name] }
 
-// parseConf reads Splunk's .conf syntax: [stanza] headers, key = value settings, # comments,
+// parseConf reads Splunk's .conf syntax: [stanza] headers ([] being the global stanza), key = value settings, # comments,
 // blank lines, and values continued on the next line by a trailing backslash (the newline is
 // kept, as Splunk keeps it). In spec files (spec true) lines starting with * are
 // documentation. A duplicate stanza or key, or a line that is none of these, is an error.
@@ -54,7 +54,12 @@ func parseConf(r io.Reader, spec bool) (*confFile, error) {
 				return nil, fmt.Errorf("line %d: stanza header %q has no closing ]", start, trimmed)
 			}
 			name := trimmed[1 : len(trimmed)-1]
-			if _, dup := c.byName[name]; dup && name != "" {
+			if name == "" {
+				// [] is the global stanza, which settings before any header also belong to.
+				cur = c.byName[""]
+				continue
+			}
+			if _, dup := c.byName[name]; dup {
 				return nil, fmt.Errorf("line %d: stanza [%s] appears twice", start, name)
 			}
 			cur = &confStanza{Name: name, Line: start, Values: map[string]string{}}
