@@ -45,12 +45,6 @@ func (e *EventError) Unwrap() error { return e.Err }
 // ErrBadEvent is wrapped by every EventError.
 var ErrBadEvent = errors.New("not a usable System Log event")
 
-// eventKeys are the only fields DecodePage reads; everything else stays in Raw untouched.
-type eventKeys struct {
-	UUID      *string `json:"uuid"`
-	Published *string `json:"published"`
-}
-
 // DecodePage reads a page of the System Log: a JSON array of events. Each element is kept as
 // the exact bytes Okta sent (key order, white space and unknown fields included); only uuid
 // and published are decoded. A body that is cut short or is not a JSON array gives a
@@ -96,24 +90,21 @@ func DecodePage(r io.Reader) ([]Event, error) {
 }
 
 func decodeEvent(raw []byte) (Event, error) {
-	if len(raw) == 0 || raw[0] != '{' {
-		return Event{}, fmt.Errorf("%w: not a JSON object", ErrBadEvent)
+	uuid, published, err := eventFields(raw)
+	if err != nil {
+		return Event{}, fmt.Errorf("%w: %w", ErrBadEvent, err)
 	}
-	var k eventKeys
-	if err := json.Unmarshal(raw, &k); err != nil {
-		return Event{}, fmt.Errorf("%w: %v", ErrBadEvent, err)
-	}
-	if k.UUID == nil || *k.UUID == "" {
+	if uuid == "" {
 		return Event{}, fmt.Errorf("%w: no uuid", ErrBadEvent)
 	}
-	if k.Published == nil {
-		return Event{}, fmt.Errorf("%w: uuid %s: no published", ErrBadEvent, clip(*k.UUID, 64))
+	if published == "" {
+		return Event{}, fmt.Errorf("%w: uuid %s: no published", ErrBadEvent, clip(uuid, 64))
 	}
-	t, err := ParseTime(*k.Published)
+	t, err := ParseTime(published)
 	if err != nil {
-		return Event{}, fmt.Errorf("%w: uuid %s: published: %w", ErrBadEvent, clip(*k.UUID, 64), err)
+		return Event{}, fmt.Errorf("%w: uuid %s: published: %w", ErrBadEvent, clip(uuid, 64), err)
 	}
-	return Event{UUID: *k.UUID, Published: t, Raw: raw}, nil
+	return Event{UUID: uuid, Published: t, Raw: raw}, nil
 }
 
 func describeToken(tok json.Token) string {

@@ -105,7 +105,9 @@ func TestDecodePageErrors(t *testing.T) {
 		{"element not object", `[` + good + `,"x"]`, false, 1, "not a JSON object"},
 		{"missing uuid", `[` + good + `,` + good + `,{"published":"2024-01-01T00:00:00Z"}]`, false, 2, "no uuid"},
 		{"null uuid", `[{"uuid":null,"published":"2024-01-01T00:00:00Z"}]`, false, 0, "no uuid"},
-		{"number uuid", `[{"uuid":7,"published":"2024-01-01T00:00:00Z"}]`, false, 0, "cannot unmarshal"},
+		{"number uuid", `[{"uuid":7,"published":"2024-01-01T00:00:00Z"}]`, false, 0, "uuid: want a string, got 7"},
+		{"escaped key and value", `[{"\u0075uid":"a\u00e9","published":null}]`, false, 0, "uuid aé: no published"},
+		{"object published", `[{"uuid":"a","published":{"t":1}}]`, false, 0, "published: want a string, got {"},
 		{"missing published", `[{"uuid":"u1"}]`, false, 0, "uuid u1: no published"},
 		{"bad published", `[` + good + `,{"uuid":"u2","published":"yesterday"}]`, false, 1, "uuid u2: published"},
 	}
