@@ -59,7 +59,7 @@ type Stats struct {
 	Unauthorized      int64 // 401 responses, both wrong tokens and injected revocations
 	BadRequests       int64 // 400 responses
 	Faults            int64 // injected faults of any kind
-	Pages             int64 // 200 responses with a full, valid page
+	Pages             int64 // 200 responses with a full, valid page (counted as the page is written)
 	EventsServed      int64 // events in those pages
 	MaxWindowRequests int   // most requests seen in any one rate-limit window
 }
@@ -369,12 +369,11 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, q query, faul
 		_, _ = w.Write(bad)
 		return
 	}
+	// Counted before writing, so a client that has read the page also sees it in Stats.
+	s.count(func(st *Stats) { st.Pages++; st.EventsServed += int64(len(page)) })
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
-	if _, err := w.Write(body); err != nil {
-		return // the client went away; nothing was delivered
-	}
-	s.count(func(st *Stats) { st.Pages++; st.EventsServed += int64(len(page)) })
+	_, _ = w.Write(body) // a client that went away is not our concern
 }
 
 // parse validates the query; on failure it returns the offending field and why.
