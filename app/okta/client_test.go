@@ -204,15 +204,19 @@ func TestFetchPage(t *testing.T) {
 
 // windowOkta is a fake Okta with Okta's fixed one-minute window for /api/v1/logs.
 type windowOkta struct {
-	limit  int
-	clk    *fakeClock
+	limit   int
+	latency time.Duration // fake time each request takes
+	clk     *fakeClock
 	mu     sync.Mutex
 	counts map[time.Time]int // requests per window
 	n429   int
 }
 
 func (w *windowOkta) ServeHTTP(rw http.ResponseWriter, _ *http.Request) {
-	now := w.clk.Now()
+	w.clk.mu.Lock()
+	w.clk.now = w.clk.now.Add(w.latency)
+	now := w.clk.now
+	w.clk.mu.Unlock()
 	win := now.Truncate(time.Minute)
 	w.mu.Lock()
 	w.counts[win]++
@@ -236,17 +240,22 @@ func (w *windowOkta) ServeHTTP(rw http.ResponseWriter, _ *http.Request) {
 }
 
 func TestFetchPacingKeepsShare(t *testing.T) {
-	tests := []struct{ limit, pct, share int }{
-		{20, 50, 10}, // a free developer org at the default share
-		{20, 100, 20},
-		{50, 50, 25},
-		{50, 25, 12},
-		{20, 1, 1},
+	tests := []struct {
+		limit, pct, share int
+		latency           time.Duration
+	}{
+		{20, 50, 10, 0}, // a free developer org at the default share
+		{20, 100, 20, 0},
+		{50, 50, 25, 0},
+		{50, 25, 12, 0},
+		{20, 1, 1, 0},
+		{50, 50, 25, 1500 * time.Millisecond}, // slow pages still use the share
+		{120, 50, 60, 200 * time.Millisecond},
 	}
 	for _, tt := range tests {
-		t.Run(fmt.Sprintf("L=%d pct=%d", tt.limit, tt.pct), func(t *testing.T) {
+		t.Run(fmt.Sprintf("L=%d pct=%d latency=%s", tt.limit, tt.pct, tt.latency), func(t *testing.T) {
 			clk := &fakeClock{now: t0}
-			w := &windowOkta{limit: tt.limit, clk: clk, counts: map[time.Time]int{}}
+			w := &windowOkta{limit: tt.limit, latency: tt.latency, clk: clk, counts: map[time.Time]int{}}
 			srv := httptest.NewTLSServer(w)
 			defer srv.Close()
 			c, _ := testClient(t, srv, clk, func(cfg *Config) { cfg.RateLimitPct = tt.pct })
@@ -261,6 +270,11 @@ func TestFetchPacingKeepsShare(t *testing.T) {
 			assert.Zero(t, w.n429, "no 429 when we are the only client")
 			assert.Zero(t, c.Stats().Responses429)
 			first := t0.Truncate(time.Minute)
+			var per []int
+			for win := first; win.Before(end); win = win.Add(time.Minute) {
+				per = append(per, w.counts[win])
+			}
+			t.Logf("requests per window: %v (share %d)", per, tt.share)
 			for win := first; win.Before(end); win = win.Add(time.Minute) {
 				got := w.counts[win]
 				assert.LessOrEqual(t, got, tt.share, "window %s: over the share", win.Format("15:04"))
@@ -275,6 +289,7 @@ func TestFetchPacingKeepsShare(t *testing.T) {
 				slept += d
 			}
 			assert.Equal(t, slept, st.Throttled, "every pacing sleep counts as throttled")
+			assert.Equal(t, int64(len(clk.Sleeps())), st.Requests-1, "one pacing sleep between requests")
 		})
 	}
 }
@@ -322,6 +337,21 @@ func TestFetch429ClockSkew(t *testing.T) {
 	f := newFakeOkta(t, okta,
 		reply{status: 429, rate: rate(50, 0, okta.now.Add(20*time.Second))},
 		reply{rate: rate(50, 49, okta.now.Add(80*time.Second)), body: "[]"},
+	)
+	c, _ := testClient(t, f.srv, clk, func(cfg *Config) { cfg.Rand = func() float64 { return 0 } })
+	_, err := c.Fetch(context.Background(), c.PollURL(Query{Limit: 1}))
+	require.NoError(t, err)
+	assert.Equal(t, []time.Duration{20*time.Second + 250*time.Millisecond}, clk.Sleeps())
+}
+
+func TestFetch429ImplausibleDate(t *testing.T) {
+	// A server whose Date comes from another clock than its limiter (days apart): the wait
+	// is measured on our clock instead.
+	clk := &fakeClock{now: t0}
+	other := &fakeClock{now: t0.Add(8 * 24 * time.Hour)}
+	f := newFakeOkta(t, other,
+		reply{status: 429, rate: rate(50, 0, t0.Add(20*time.Second))},
+		reply{rate: rate(50, 49, t0.Add(80*time.Second)), body: "[]"},
 	)
 	c, _ := testClient(t, f.srv, clk, func(cfg *Config) { cfg.Rand = func() float64 { return 0 } })
 	_, err := c.Fetch(context.Background(), c.PollURL(Query{Limit: 1}))

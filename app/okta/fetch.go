@@ -81,6 +81,7 @@ func (c *Client) attempt(ctx context.Context, u *url.URL, where string) (*Page, 
 	c.mu.Lock()
 	c.stats.Requests++
 	c.mu.Unlock()
+	sent := c.clock.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
 		err = fmt.Errorf("okta: GET %s: %w", where, unwrapURLError(err))
@@ -101,7 +102,7 @@ func (c *Client) attempt(ctx context.Context, u *url.URL, where string) (*Page, 
 		r.serverNow = t
 	}
 	c.mu.Lock()
-	c.pace.observe(r.rate, r.serverNow, r.at, resp.StatusCode < 300, c.rand())
+	c.pace.observe(r.rate, r.serverNow, sent, r.at, resp.StatusCode < 300, c.rand())
 	if r.rate.Valid && !r.rate.Concurrency() {
 		c.stats.LastRate = r.rate
 	}
@@ -193,11 +194,7 @@ func (c *Client) retryWait(n int, r result) time.Duration {
 	defer c.mu.Unlock()
 	var wait time.Duration
 	if r.status == http.StatusTooManyRequests && r.rate.Valid && !r.rate.Concurrency() {
-		ref := r.at
-		if !r.serverNow.IsZero() {
-			ref = r.serverNow
-		}
-		if toReset := min(r.rate.Reset.Sub(ref), maxResetWait); toReset > 0 {
+		if toReset := untilReset(r.rate.Reset, r.serverNow, r.at); toReset > 0 {
 			wait = toReset + resetSlack(c.rand())
 		}
 	}

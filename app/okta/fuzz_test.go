@@ -162,7 +162,7 @@ func FuzzParseRateLimit(f *testing.F) {
 		// Pacing never waits longer than a window may reset, however odd the numbers.
 		p := pacer{pct: 50}
 		now := rl.Reset.Add(-time.Minute)
-		p.observe(rl, time.Time{}, now, true, 0.999)
+		p.observe(rl, time.Time{}, now, now, true, 0.999)
 		if d := p.delay(now); d < 0 || d > maxResetWait+time.Second {
 			t.Fatalf("pacing delay %v for %+v", d, rl)
 		}

@@ -35,26 +35,24 @@ func (p *pacer) fallback() time.Duration {
 	return time.Minute / time.Duration(p.share(smallestLimit))
 }
 
-// observe records a response that arrived at now (client clock); serverNow is its Date header
-// (zero if none), used so that a skewed client clock does not misplace the window's end; ok
-// tells a page from an error answer; jitter is in [0,1).
-func (p *pacer) observe(rl RateLimit, serverNow, now time.Time, ok bool, jitter float64) {
+// observe records the response to a request sent at sent that arrived at now (client clock);
+// serverNow is its Date header (zero if none), used so that a skewed client clock does not
+// misplace the window's end; ok tells a page from an error answer; jitter is in [0,1). Gaps
+// are measured from the previous request's start, so the time a request takes is part of
+// its gap rather than added to it.
+func (p *pacer) observe(rl RateLimit, serverNow, sent, now time.Time, ok bool, jitter float64) {
 	if !rl.Valid {
 		// A page without headers (a proxy that strips them?) sets a slow fixed pace. An error
 		// answer without them, often from a load balancer, leaves the wait to the backoff.
 		if ok {
-			p.notBefore = now.Add(p.fallback())
+			p.notBefore = sent.Add(p.fallback())
 		}
 		return
 	}
 	if rl.Concurrency() {
 		return // says nothing about the window; the caller backs off
 	}
-	ref := now
-	if !serverNow.IsZero() {
-		ref = serverNow
-	}
-	toReset := min(rl.Reset.Sub(ref), maxResetWait)
+	toReset := untilReset(rl.Reset, serverNow, now)
 	share := p.share(rl.Limit)
 	used := rl.Limit - rl.Remaining
 	switch {
@@ -68,8 +66,21 @@ func (p *pacer) observe(rl RateLimit, serverNow, now time.Time, ok bool, jitter 
 		p.notBefore = now
 	default:
 		left := share - used
-		p.notBefore = now.Add(toReset / time.Duration(left+1))
+		end := now.Add(toReset)
+		p.notBefore = sent.Add(end.Sub(sent) / time.Duration(left+1))
 	}
+}
+
+// untilReset estimates the time left in the window. The response's Date measures it on the
+// server's clock, immune to skew of ours; a Date that puts Reset outside any plausible window
+// (a test server that dates its answers by another clock than its limiter's) is ignored.
+func untilReset(reset, serverNow, now time.Time) time.Duration {
+	if !serverNow.IsZero() {
+		if d := reset.Sub(serverNow); d >= -time.Second && d <= maxResetWait {
+			return max(d, 0)
+		}
+	}
+	return min(reset.Sub(now), maxResetWait)
 }
 
 // delay is how long to wait at now before the next request.
