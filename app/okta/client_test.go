@@ -207,9 +207,9 @@ type windowOkta struct {
 	limit   int
 	latency time.Duration // fake time each request takes
 	clk     *fakeClock
-	mu     sync.Mutex
-	counts map[time.Time]int // requests per window
-	n429   int
+	mu      sync.Mutex
+	counts  map[time.Time]int // requests per window
+	n429    int
 }
 
 func (w *windowOkta) ServeHTTP(rw http.ResponseWriter, _ *http.Request) {
