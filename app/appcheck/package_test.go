@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"debug/elf"
+	"encoding/xml"
 	"errors"
 	"io"
 	"os"
@@ -177,6 +178,23 @@ func TestPackageRealBuild(t *testing.T) {
 			assert.NotEqual(t, elf.PT_INTERP, p.Type, "%s is static (no dynamic loader)", bin)
 		}
 	}
+
+	// README/inputs.conf.spec documents exactly the arguments the packaged input declares.
+	bin := filepath.Join(t.TempDir(), "oktainput")
+	require.NoError(t, os.WriteFile(bin, files["oktasight/bin/oktainput"].body, 0o755))
+	scheme, err := exec.Command(bin, "--scheme").Output()
+	require.NoError(t, err, "oktainput --scheme")
+	var parsed struct {
+		Args []struct {
+			Name string `xml:"name,attr"`
+		} `xml:"endpoint>args>arg"`
+	}
+	require.NoError(t, xml.Unmarshal(scheme, &parsed))
+	var names []string
+	for _, a := range parsed.Args {
+		names = append(names, a.Name)
+	}
+	assert.ElementsMatch(t, schemeArgs, names, "oktainput --scheme arguments")
 }
 
 func firstLine(s string) string {
