@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 )
 
@@ -21,7 +22,7 @@ var (
 // claiming the machine's memory.
 const (
 	DefaultMaxMeta = 64 << 20
-	DefaultMaxBody = 2 << 30
+	DefaultMaxBody = 1 << 30
 	maxHeaderLine  = 128
 	growStep       = 4 << 20
 )
@@ -152,14 +153,19 @@ func number(b []byte, i int) (n, end int, ok bool) {
 	return n, i, i > start
 }
 
-// readN appends exactly n bytes from br to dst. It grows dst as data arrives, not by the
-// declared length, so a lying header cannot allocate more than the peer actually sends.
+// readN appends exactly n bytes from br to dst. Until growStep bytes have arrived it grows dst
+// by what arrives, so a lying header cannot allocate much more than the peer sends; then it
+// takes the declared length at its word and allocates it once, so a 100 MB chunk costs
+// 100 MB, not the 200 MB that doubling would.
 func readN(br *bufio.Reader, dst []byte, n int) ([]byte, error) {
 	for len(dst) < n {
 		want := n - len(dst)
 		if free := cap(dst) - len(dst); free < want {
-			grow := min(want, max(growStep, len(dst)))
-			dst = append(dst[:cap(dst)], make([]byte, grow-free)...)[:len(dst)]
+			grow := min(want, growStep)
+			if len(dst) >= growStep {
+				grow = want
+			}
+			dst = slices.Grow(dst, grow)
 		}
 		end := min(cap(dst), n)
 		k, err := io.ReadFull(br, dst[len(dst):end])

@@ -50,6 +50,7 @@ type RowReader struct {
 	index   map[string]int
 	cells   [][]byte
 	ncols   int
+	header  []byte
 	line    []byte
 	scratch []byte // unescaped quoted cells of the current row
 	mvBuf   []byte // unescaped multivalue items
@@ -58,7 +59,7 @@ type RowReader struct {
 
 // Reset starts reading body, consuming its header row. An empty body has no fields and no rows.
 func (r *RowReader) Reset(body []byte) error {
-	r.body, r.pos, r.row, r.err, r.ncols = body, 0, -1, nil, 0
+	r.body, r.pos, r.row, r.err, r.ncols, r.header = body, 0, -1, nil, 0, nil
 	r.fields = r.fields[:0]
 	if r.index == nil {
 		r.index = make(map[string]int)
@@ -91,6 +92,7 @@ func (r *RowReader) Reset(body []byte) error {
 		}
 	}
 	r.ncols = len(r.cells)
+	r.header = r.line
 	return nil
 }
 
@@ -128,6 +130,9 @@ func (r *RowReader) Err() error { return r.err }
 
 // Row returns the 1-based number of the current row.
 func (r *RowReader) Row() int { return r.row }
+
+// Header returns the header row as it appears in the body, without its line end.
+func (r *RowReader) Header() []byte { return r.header }
 
 // Line returns the current row as it appears in the body, without its line end.
 func (r *RowReader) Line() []byte { return r.line }

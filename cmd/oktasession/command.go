@@ -1,0 +1,200 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/oktasight/oktasight/app/scp"
+	"github.com/oktasight/oktasight/app/session"
+)
+
+// inputFields are the fields the command reads: the Okta JSON, the names Splunk extracts from
+// it, and the compact records of the map phase. Declaring them lets splunkd skip the rest.
+var inputFields = append([]string{
+	"_time", "_raw", "eventType", "uuid", "published",
+	"actor.id", "actor.type", "actor.alternateId", "actor.displayName",
+	"target{}.id", "target{}.type", "target{}.alternateId", "target{}.displayName",
+	"client.ipAddress", "client.userAgent.rawUserAgent", "authenticationContext.externalSessionId",
+	"outcome.result", "outcome.reason", "debugContext.debugData.factor",
+}, session.CompactFields...)
+
+// command is oktasession as an SCP v2 command. One process serves one phase:
+//   - phase=map (streaming, on the indexers): each Okta event in, its compact record out;
+//     events no flow uses are dropped;
+//   - mode=sequences (reporting, on the search head): records in, one row per sequence out,
+//     written as the engine completes them so memory follows the open sequences;
+//   - mode=events (events): every input row out, with its sequence assignment.
+type command struct {
+	p   params
+	eng *session.Engine
+	x   *extractor
+	ev  session.Event
+	w   *scp.RowWriter // the reply being built, set during Execute and Finish
+
+	stats struct{ rows, notOkta, noTime int }
+	held  *heldRows // mode=events
+
+	timeBuf []byte
+}
+
+// GetInfo parses the arguments and declares the phase's type.
+func (c *command) GetInfo(info *scp.Info) (*scp.GetInfoReply, error) {
+	p, err := parseParams(info.SearchInfo.Args)
+	if err != nil {
+		return nil, err
+	}
+	c.p, c.x = p, newExtractor()
+	switch {
+	case p.phase == "map":
+		return &scp.GetInfoReply{Type: scp.Streaming, RequiredFields: inputFields}, nil
+	case p.opts.Mode == session.ModeEvents:
+		c.held = newHeldRows()
+		c.eng = session.New(p.opts, nil, c.held.assign)
+		// No required_fields: the events go back out with every field they came with.
+		return &scp.GetInfoReply{Type: scp.Events}, nil
+	default:
+		c.eng = session.New(p.opts, c.emit, nil)
+		preop := strings.Join(append([]string{"oktasession", "phase=map"}, p.rest...), " ")
+		return &scp.GetInfoReply{Type: scp.Reporting, StreamingPreop: preop, RequiredFields: inputFields}, nil
+	}
+}
+
+// Execute feeds one chunk of rows.
+func (c *command) Execute(req *scp.Request, w *scp.RowWriter) error {
+	c.w = w
+	r := req.Rows
+	if r.NumFields() == 0 {
+		return nil // a header-only or empty chunk
+	}
+	c.x.bind(r)
+	var err error
+	switch {
+	case c.p.phase == "map":
+		err = c.mapRows(r, w)
+	case c.held != nil:
+		err = c.eventRows(r)
+	default:
+		err = c.sequenceRows(r)
+	}
+	if err != nil {
+		return fmt.Errorf("oktasession: chunk %d: %w", req.Seq, err)
+	}
+	if c.held != nil {
+		return c.held.flush(w)
+	}
+	return nil
+}
+
+// Finish sequences what is still open and reports the counts.
+func (c *command) Finish(w *scp.RowWriter) error {
+	c.w = w
+	if c.eng != nil {
+		c.eng.Close()
+	}
+	if c.held != nil {
+		c.held.releaseAll()
+		if err := c.held.flush(w); err != nil {
+			return err
+		}
+	}
+	c.report(w)
+	return nil
+}
+
+func (c *command) sequenceRows(r *scp.RowReader) error {
+	for r.Next() {
+		c.ev.Ref = 0
+		if c.row() {
+			c.eng.Add(&c.ev)
+		}
+	}
+	return r.Err()
+}
+
+// row extracts the current row into c.ev and counts it.
+func (c *command) row() bool {
+	c.stats.rows++
+	switch c.x.event(&c.ev) {
+	case rowNotOkta:
+		c.stats.notOkta++
+		return false
+	case rowNoTime:
+		c.stats.noTime++
+		return false
+	}
+	return true
+}
+
+// emit writes a sequence into the current reply.
+func (c *command) emit(s *session.Sequence) {
+	if err := c.w.SetFields(session.SequenceFields...); err != nil {
+		return // the reply already holds other rows: impossible, the fields never change
+	}
+	_ = c.w.WriteRow(s.Fields()) // the row has exactly SequenceFields cells
+}
+
+// mapRows writes the compact record of every row a flow may use.
+func (c *command) mapRows(r *scp.RowReader, w *scp.RowWriter) error {
+	idx := r.Index("_chunked_idx")
+	fields := append([]string{"_time"}, session.CompactFields...)
+	if idx >= 0 {
+		// splunkd numbers the rows of a streaming command's chunk; pass the number back.
+		fields = append(fields, "_chunked_idx")
+	}
+	if err := w.SetFields(fields...); err != nil {
+		return err
+	}
+	for r.Next() {
+		if !c.row() || !session.Sequenced(c.ev.Type) {
+			continue
+		}
+		if c.x.time >= 0 && len(r.Value(c.x.time)) > 0 {
+			w.ValueBytes(r.Value(c.x.time))
+		} else {
+			c.timeBuf = formatMillis(c.timeBuf[:0], c.ev.Time)
+			w.ValueBytes(c.timeBuf)
+		}
+		for _, v := range c.ev.Compact() {
+			w.Value(v)
+		}
+		if idx >= 0 {
+			w.ValueBytes(r.Value(idx))
+		}
+		if err := w.EndRow(); err != nil {
+			return err
+		}
+	}
+	return r.Err()
+}
+
+// eventRows holds every row until the engine assigns it (or never will).
+func (c *command) eventRows(r *scp.RowReader) error {
+	hdr := c.held.header(r)
+	for r.Next() {
+		ref := c.held.add(hdr, r.Line())
+		c.ev.Ref = ref
+		if c.row() && session.Sequenced(c.ev.Type) {
+			c.eng.Add(&c.ev)
+		} else {
+			c.held.release(ref)
+		}
+	}
+	return r.Err()
+}
+
+// report adds the run's counts to the inspector, and a warning when the input held no Okta
+// events or was too far out of order to be sequenced exactly.
+func (c *command) report(w *scp.RowWriter) {
+	var st session.Stats
+	if c.eng != nil {
+		st = c.eng.Stats()
+	}
+	w.Message(scp.LevelDebug, fmt.Sprintf("oktasession: rows=%d not_okta=%d no_time=%d sequenced=%d sequences=%d ignored=%d no_key=%d unowned=%d late=%d forced=%d",
+		c.stats.rows, c.stats.notOkta, c.stats.noTime, st.Sequenced, st.Sequences, st.Ignored, st.NoKey, st.Unowned, st.Late, st.Forced))
+	if c.stats.rows > 0 && c.stats.notOkta == c.stats.rows {
+		w.Message(scp.LevelWarn, "oktasession: no Okta System Log events in the input: it needs _raw with Okta JSON, or the fields eventType, actor.id, actor.type, target{}.id, target{}.type, _time")
+	}
+	if st.Late > 0 || st.Forced > 0 {
+		w.Message(scp.LevelWarn, fmt.Sprintf("oktasession: %d events arrived out of time order and %d busy keys were split; sequences may differ from sorted input (| sort _time before oktasession)", st.Late, st.Forced))
+	}
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/oktasight/oktasight/app/scp"
+	"github.com/oktasight/oktasight/app/session"
+)
+
+const usage = `usage:
+  oktasession                       run as a Splunk search command (splunkd starts it; SCP v2 on stdin/stdout)
+  oktasession --file FILE [key=value ...] [--format table|csv|json]
+                                    sequence Okta System Log events from an NDJSON file (- for stdin)
+
+options (key=value, as in SPL):
+  flow=signin,app_signin,sspr,unlock   flows to output (default: all)
+  by=user|session|ip                   what a sequence follows (default: user)
+  maxpause=10m                         a flow ends after this long without an event
+  maxspan=30m                          a flow never spans longer than this
+  mode=sequences|events                one row per sequence, or every event annotated
+  order=auto|asc|desc                  input time order (default: detected)
+  phase=map                            (in Splunk) the per-indexer extraction phase
+`
+
+// Run is the program: with no arguments it serves splunkd, otherwise it runs the local mode.
+// It returns the exit status.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		err := scp.Serve(ctx, stdin, stdout, &command{})
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, scp.ErrReported):
+			// The user sees it in Splunk Web already; stderr would only add noise to search.log.
+			return 0
+		default:
+			fmt.Fprintf(stderr, "oktasession: %v\n", err)
+			return 1
+		}
+	}
+	cfg, err := parseLocalArgs(args)
+	if errors.Is(err, errHelp) {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "oktasession: %v\n%s", err, usage)
+		return 2
+	}
+	if err := runLocal(ctx, cfg, stdin, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "oktasession: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// Argument names beyond the engine's: phase selects the map side of the command.
+const argPhase = "phase"
+
+// params is a parsed argument list.
+type params struct {
+	opts  session.Options
+	phase string   // "" (sequence) or "map"
+	rest  []string // the engine's arguments, normalized, for the map phase's command line
+}
+
+// parseParams reads the SPL arguments. Every error names the argument and what it accepts.
+func parseParams(args []string) (params, error) {
+	var p params
+	valid := append(append([]string(nil), session.ArgNames...), argPhase)
+	var engineArgs []string
+	for _, a := range args {
+		key, val, ok := strings.Cut(a, "=")
+		key = strings.ToLower(strings.TrimSpace(key))
+		if !ok {
+			return p, fmt.Errorf("argument %q: want key=value with key one of %s", a, strings.Join(valid, ", "))
+		}
+		val = strings.Trim(strings.TrimSpace(val), `"`)
+		switch {
+		case key == argPhase:
+			if val != "map" {
+				return p, fmt.Errorf("phase: want map, got %q", val)
+			}
+			p.phase = val
+		case contains(session.ArgNames, key):
+			engineArgs = append(engineArgs, key+"="+val)
+			p.rest = append(p.rest, key+"="+quoteArg(val))
+		default:
+			return p, fmt.Errorf("unknown argument %q: want one of %s", key, strings.Join(valid, ", "))
+		}
+	}
+	opts, err := session.ParseArgs(engineArgs)
+	if err != nil {
+		return p, err
+	}
+	if p.phase == "map" && opts.Mode == session.ModeEvents {
+		return p, errors.New("phase: map runs only with mode=sequences (mode=events keeps every field, so it has no map phase)")
+	}
+	p.opts = opts
+	return p, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// quoteArg quotes an SPL argument value that holds anything beyond a plain token.
+func quoteArg(v string) string {
+	if v != "" && !strings.ContainsAny(v, " \t\"'|=[]()\\") {
+		return v
+	}
+	return `"` + strings.ReplaceAll(strings.ReplaceAll(v, `\`, `\\`), `"`, `\"`) + `"`
+}
