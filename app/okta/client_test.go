@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -436,6 +439,33 @@ func TestFetchRetriesTransientFailures(t *testing.T) {
 	assert.NotContains(t, logs.String(), testToken)
 }
 
+func TestFetchRetriesTimeouts(t *testing.T) {
+	clk := &fakeClock{now: t0}
+	f := newFakeOkta(t, clk, reply{body: events(1, 0), rate: rate(50, 49, t0.Add(time.Minute))})
+	calls := 0
+	timeouts := []error{
+		os.ErrDeadlineExceeded, // what a read deadline gives
+		&net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET},
+		context.DeadlineExceeded, // the per-attempt timeout, while the caller's ctx lives on
+	}
+	base := f.srv.Client().Transport
+	c, logs := testClient(t, f.srv, clk, func(cfg *Config) {
+		cfg.HTTPClient = &http.Client{Transport: NewSSWSTransport(testToken, roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			calls++
+			if calls <= len(timeouts) {
+				return nil, timeouts[calls-1]
+			}
+			return base.RoundTrip(r)
+		}))}
+	})
+	page, err := c.Fetch(context.Background(), c.PollURL(Query{Limit: 1}))
+	require.NoError(t, err)
+	assert.Equal(t, 4, page.Attempts)
+	assert.Equal(t, []time.Duration{750 * time.Millisecond, 1500 * time.Millisecond, 3 * time.Second}, clk.Sleeps())
+	assert.Equal(t, 3, strings.Count(logs.String(), "status=0"))
+	assert.Contains(t, logs.String(), "connection reset by peer")
+}
+
 func TestFetchErrorsNotRetried(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -507,10 +537,12 @@ func TestFetchRefusesOtherHosts(t *testing.T) {
 
 	f := newFakeOkta(t, clk)
 	c, _ := testClient(t, f.srv, clk, nil)
-	for _, u := range []string{"https://evil.example.com/api/v1/logs", "http://" + strings.TrimPrefix(f.srv.URL, "https://") + "/api/v1/logs", "/api/v1/logs", ""} {
+	for _, u := range []string{"https://evil.example.com/api/v1/logs", "http://" + strings.TrimPrefix(f.srv.URL, "https://") + "/api/v1/logs", "/api/v1/logs"} {
 		_, err := c.Fetch(context.Background(), u)
 		require.ErrorIs(t, err, ErrForeignURL, u)
 	}
+	_, err := c.Fetch(context.Background(), "")
+	require.ErrorContains(t, err, "okta: no URL to fetch")
 	assert.Empty(t, f.requests(), "no request leaves for a URL off the org")
 }
 

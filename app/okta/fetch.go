@@ -17,6 +17,9 @@ import (
 // 403, 404; an *EventError; a link or redirect off the org), or when ctx ends. url must be on
 // the org: the API token is never sent anywhere else.
 func (c *Client) Fetch(ctx context.Context, rawURL string) (*Page, error) {
+	if rawURL == "" {
+		return nil, errors.New("okta: no URL to fetch (did the previous page have no next link?)")
+	}
 	u, err := c.orgURL(nil, rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("okta: %w", err)

@@ -70,8 +70,11 @@ func ParseTime(s string) (time.Time, error) {
 	default:
 		return bad("want Z or ±hh:mm after the time")
 	}
-	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
-	return t.Add(-time.Duration(offset) * time.Second), nil
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC).Add(-time.Duration(offset) * time.Second)
+	if y := t.Year(); y < 0 || y > 9999 {
+		return bad("year out of range once in UTC")
+	}
+	return t, nil
 }
 
 // digits parses a short run of ASCII digits.
