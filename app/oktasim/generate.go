@@ -168,7 +168,7 @@ func (g *generator) scenario(t time.Time) []event {
 
 // scenarioWeights: sign-in, MFA failure, bad password, unknown user, app sign-in, SSPR,
 // unlock, enrolment during sign-in, noise.
-var scenarioWeights = []int{36, 4, 9, 3, 18, 6, 4, 3, 13}
+var scenarioWeights = []int{38, 4, 6, 2, 19, 6, 4, 3, 13}
 
 func (g *generator) pickUser() *user { return &g.users[g.rng.IntN(len(g.users))] }
 
@@ -351,12 +351,12 @@ func (f *flow) signInMFAFailure(u *user) {
 	}
 }
 
-// badPassword: one to four failed sign-ins of a real user; sometimes a lock-out, sometimes a
+// badPassword: one to three failed sign-ins of a real user; sometimes a lock-out, sometimes a
 // success after the failures.
 func (f *flow) badPassword(u *user) {
 	f.as(u)
-	n := 1 + f.g.rng.IntN(4)
-	if f.g.chance(15) {
+	n := 1 + f.g.rng.IntN(3)
+	if f.g.chance(10) {
 		n = 5 + f.g.rng.IntN(5)
 	}
 	for i := range n {
@@ -388,7 +388,7 @@ var unknownLogins = []string{"admin", "administrator", "test", "root", "it-suppo
 func (f *flow) unknownUser() {
 	pl := &places[hostilePlaces[f.g.rng.IntN(len(hostilePlaces))]]
 	f.client = clientInfo{agent: &attackerAgent, place: pl, ip: pl.ipPrefix + fmt.Sprint(1+f.g.rng.IntN(254))}
-	n := 1 + f.g.rng.IntN(6)
+	n := 1 + f.g.rng.IntN(4)
 	for range n {
 		login := unknownLogins[f.g.rng.IntN(len(unknownLogins))]
 		if f.g.chance(30) {

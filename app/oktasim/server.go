@@ -260,14 +260,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Rate-Limit-Reset", strconv.FormatInt(reset.Unix(), 10))
 	if used > s.opts.RateLimit {
 		s.count(func(st *Stats) { st.RateLimited++ })
-		s.logf("oktasim: request %d: 429 over the rate limit (%d requests in the window, limit %d)", reqNo, used, s.opts.RateLimit)
+		s.logf("request %d: 429 over the rate limit (%d requests in the window, limit %d)", reqNo, used, s.opts.RateLimit)
 		s.writeError(w, http.StatusTooManyRequests, "E0000047", "API call exceeded rate limit due to too many requests.", nil)
 		return
 	}
 
 	if !s.authorized(r.Header.Get("Authorization"), token) {
 		s.count(func(st *Stats) { st.Unauthorized++ })
-		s.logf("oktasim: request %d: 401 invalid token", reqNo)
+		s.logf("request %d: 401 invalid token", reqNo)
 		s.writeError(w, http.StatusUnauthorized, "E0000011", "Invalid token provided", nil)
 		return
 	}
@@ -275,7 +275,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q, field, msg := s.parse(r, now)
 	if field != "" {
 		s.count(func(st *Stats) { st.BadRequests++ })
-		s.logf("oktasim: request %d: 400 %s: %s", reqNo, field, msg)
+		s.logf("request %d: 400 %s: %s", reqNo, field, msg)
 		s.writeError(w, http.StatusBadRequest, "E0000001", "Api validation failed: "+field, []string{field + ": " + msg})
 		return
 	}
@@ -283,7 +283,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fault := s.pickFault(reqNo)
 	if fault != "" {
 		s.count(func(st *Stats) { st.Faults++ })
-		s.logf("oktasim: request %d: injected fault %s", reqNo, fault)
+		s.logf("request %d: injected fault %s", reqNo, fault)
 	}
 	switch fault {
 	case FaultServerError:
