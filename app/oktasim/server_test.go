@@ -125,7 +125,7 @@ func drain(t *testing.T, first string) ([]json.RawMessage, string) {
 }
 
 func TestPagingDeliversTheBacklogOnceInOrder(t *testing.T) {
-	backlog := Generate(GenOptions{Users: 40, Events: 613, Seed: 11})
+	backlog := Generate(GenOptions{Users: 40, Events: 307, Seed: 11})
 	_, hs, _ := newTestServer(t, Options{}, backlog)
 	for _, limit := range []int{1, 7, 100, 1000} {
 		t.Run(strconv.Itoa(limit), func(t *testing.T) {
