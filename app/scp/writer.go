@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"unsafe"
 )
 
 // ErrNoFields means a row was written before SetFields.
@@ -83,7 +85,7 @@ func (w *RowWriter) Value(v string) {
 // ValueBytes is Value for bytes.
 func (w *RowWriter) ValueBytes(v []byte) {
 	if w.sep() {
-		w.body = appendCell(w.body, v)
+		w.body = appendCell(w.body, bstr(v))
 		w.body = append(w.body, ',')
 	}
 }
@@ -109,7 +111,7 @@ func (w *RowWriter) Values(vs []string) {
 		}
 		w.body = append(w.body, '"', ',')
 		w.mv = AppendMV(w.mv[:0], vs)
-		w.body = appendCell(w.body, w.mv)
+		w.body = appendCell(w.body, bstr(w.mv))
 	}
 }
 
@@ -117,9 +119,9 @@ func (w *RowWriter) Values(vs []string) {
 // an input field through unchanged.
 func (w *RowWriter) Cell(plain, mv []byte) {
 	if w.sep() {
-		w.body = appendCell(w.body, plain)
+		w.body = appendCell(w.body, bstr(plain))
 		w.body = append(w.body, ',')
-		w.body = appendCell(w.body, mv)
+		w.body = appendCell(w.body, bstr(mv))
 	}
 }
 
@@ -166,35 +168,34 @@ func (w *RowWriter) Message(level Level, text string) {
 	w.msgs = append(w.msgs, Message{Level: level, Text: text})
 }
 
+// needsQuote marks the bytes that make Python's QUOTE_MINIMAL quote a cell.
+var needsQuote = [256]bool{'"': true, ',': true, '\n': true, '\r': true}
+
 // appendCell appends v CSV-quoted when it holds a quote, comma, CR or LF, as Python's
 // QUOTE_MINIMAL does.
-func appendCell[S ~string | ~[]byte](dst []byte, v S) []byte {
-	for i := 0; i < len(v); i++ {
-		switch v[i] {
-		case '"', ',', '\n', '\r':
+func appendCell(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if needsQuote[s[i]] {
 			dst = append(dst, '"')
-			dst = appendEscaped(dst, v)
+			dst = appendEscaped(dst, s)
 			return append(dst, '"')
 		}
 	}
-	return append(dst, v...)
+	return append(dst, s...)
 }
 
 // appendEscaped appends v with every quote doubled.
-func appendEscaped[S ~string | ~[]byte](dst []byte, v S) []byte {
+func appendEscaped(dst []byte, s string) []byte {
 	for {
-		j := -1
-		for i := 0; i < len(v); i++ {
-			if v[i] == '"' {
-				j = i
-				break
-			}
-		}
+		j := strings.IndexByte(s, '"')
 		if j < 0 {
-			return append(dst, v...)
+			return append(dst, s...)
 		}
-		dst = append(dst, v[:j+1]...)
+		dst = append(dst, s[:j+1]...)
 		dst = append(dst, '"')
-		v = v[j+1:]
+		s = s[j+1:]
 	}
 }
+
+// bstr views b as a string without copying; the result must not outlive b's bytes.
+func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

@@ -28,20 +28,30 @@ type extractor struct {
 	typ     int // eventType column
 	scratch [][]string
 	bytes   [][]byte
-	intern  map[string]string
 	get     func(name string) []string
+	// calls remembers, per position in a row's sequence of lookups, the field asked for:
+	// FromFields asks for the same names in the same order on every row, so the k-th lookup
+	// usually hits calls[k] without a map access.
+	calls []lookup
+	k     int
 }
 
-// noIntern lists fields whose values are (nearly) unique, which interning would only hoard.
-var noIntern = map[string]bool{
-	"uuid": true, "os_uuid": true, "published": true, "os_time": true, "_time": true,
-	"authenticationContext.externalSessionId": true, "os_session": true, "_raw": true,
+type lookup struct {
+	name  string
+	idx   int
+	cache *[8]string // recent values of a low-cardinality field, nil for others
 }
 
-const maxIntern = 1 << 16
+// lowCardinality lists fields with a handful of distinct values: they are shared through a
+// small cache instead of allocated per row. Other values are copied; a map to intern them
+// costs more CPU than the allocation it saves.
+var lowCardinality = map[string]bool{
+	"eventType": true, "os_type": true, "actor.type": true, "os_actor_type": true,
+	"outcome.result": true, "os_result": true, "target{}.type": true,
+}
 
 func newExtractor() *extractor {
-	x := &extractor{intern: make(map[string]string)}
+	x := &extractor{}
 	x.get = x.values
 	return x
 }
@@ -54,11 +64,13 @@ func (x *extractor) bind(r *scp.RowReader) {
 		x.scratch = make([][]string, r.NumFields())
 	}
 	x.scratch = x.scratch[:r.NumFields()]
+	x.calls = x.calls[:0]
 }
 
 // event fills ev from the reader's current row.
 func (x *extractor) event(ev *session.Event) outcome {
 	r := x.r
+	x.k = 0
 	switch {
 	case x.osType >= 0 && len(r.Value(x.osType)) > 0:
 		if session.FromFields(x.get, ev) != nil {
@@ -86,7 +98,22 @@ func (x *extractor) event(ev *session.Event) outcome {
 
 // values is the getter session.FromFields reads a row through.
 func (x *extractor) values(name string) []string {
-	i := x.r.Index(name)
+	var l lookup
+	if x.k < len(x.calls) && x.calls[x.k].name == name {
+		l = x.calls[x.k]
+	} else {
+		l = lookup{name: name, idx: x.r.Index(name)}
+		if lowCardinality[name] {
+			l.cache = new([8]string)
+		}
+		if x.k < len(x.calls) {
+			x.calls[x.k] = l
+		} else if x.k == len(x.calls) {
+			x.calls = append(x.calls, l)
+		}
+	}
+	x.k++
+	i := l.idx
 	if i < 0 {
 		return nil
 	}
@@ -99,26 +126,26 @@ func (x *extractor) values(name string) []string {
 		}
 	}
 	out := x.scratch[i][:0]
-	intern := !noIntern[name]
 	for _, b := range x.bytes {
-		out = append(out, x.str(b, intern))
+		out = append(out, str(b, l.cache))
 	}
 	x.scratch[i] = out
 	return out
 }
 
-// str returns b as a string, shared with earlier equal values when interned.
-func (x *extractor) str(b []byte, intern bool) string {
-	if !intern || len(b) > 64 {
+// str returns b as a string, from cache when it holds an equal one.
+func str(b []byte, cache *[8]string) string {
+	if cache == nil {
 		return string(b)
 	}
-	if s, ok := x.intern[string(b)]; ok {
-		return s
+	for i, s := range cache {
+		if s == string(b) && (s != "" || i == 0) {
+			return s
+		}
 	}
 	s := string(b)
-	if len(x.intern) < maxIntern {
-		x.intern[s] = s
-	}
+	copy(cache[1:], cache[:7])
+	cache[0] = s
 	return s
 }
 
