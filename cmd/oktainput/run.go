@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -319,12 +320,16 @@ func runStandalone(ctx context.Context, args []string, stdout, stderr io.Writer,
 	}
 	var out io.Writer = stdout
 	if *outPath != "-" {
-		f, err := os.OpenFile(*outPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+		f, err := os.OpenFile(*outPath, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o640)
 		if err != nil {
 			fmt.Fprintf(stderr, "ERROR oktainput run: --out: %v\n", err)
 			return 1
 		}
 		defer f.Close()
+		if err := dropTornTail(f, log); err != nil {
+			fmt.Fprintf(stderr, "ERROR oktainput run: --out: %v\n", err)
+			return 1
+		}
 		out = f
 	}
 	if err := runInput(ctx, s, &checkpoint.FileStore{Dir: *cpDir}, poll.NewNDJSONSink(out), log); err != nil {
@@ -337,4 +342,36 @@ func runStandalone(ctx context.Context, args []string, stdout, stderr io.Writer,
 // oneLine joins a multi-error into one line: splunkd would split a multi-line message.
 func oneLine(err error) string {
 	return strings.ReplaceAll(err.Error(), "\n", "; ")
+}
+
+// dropTornTail cuts an unfinished last line from the output file. A process killed while
+// writing a page leaves part of an event behind; that page was never checkpointed, so it is
+// fetched and written again, and the fragment would otherwise become a corrupt line.
+func dropTornTail(f *os.File, log *slog.Logger) error {
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() || st.Size() == 0 {
+		return err
+	}
+	const chunk = 64 << 10
+	size := st.Size()
+	buf := make([]byte, chunk)
+	for end := size; end > 0; {
+		start := max(end-chunk, 0)
+		n, err := f.ReadAt(buf[:end-start], start)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("check the end of %s: %w", f.Name(), err)
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			keep := start + int64(i) + 1
+			if keep == size {
+				return nil
+			}
+			log.Warn("oktainput removed an unfinished event at the end of the output file; its page is fetched again",
+				"file", f.Name(), "bytes", size-keep)
+			return f.Truncate(keep)
+		}
+		end = start
+	}
+	log.Warn("oktainput removed an unfinished event at the end of the output file; its page is fetched again", "file", f.Name(), "bytes", size)
+	return f.Truncate(0)
 }
