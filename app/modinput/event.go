@@ -2,6 +2,7 @@ package modinput
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"strconv"
@@ -138,9 +139,79 @@ func AppendTime(dst []byte, t time.Time) []byte {
 }
 
 // appendEscaped writes s as XML character data. Characters XML 1.0 cannot carry (control
-// characters, invalid UTF-8) become U+FFFD; Okta's JSON never holds them raw, so its bytes
-// pass through unchanged. \r is written as a reference so XML parsing does not fold it.
+// characters, U+FFFE, U+FFFF, invalid UTF-8) become U+FFFD; Okta's JSON never holds them
+// raw, so its bytes pass through unchanged. \r is written as a reference so XML parsing does
+// not fold it. This is the input's hot path: valid UTF-8 (all of Okta's output) is scanned
+// with a table, byte by byte, without decoding runes.
 func appendEscaped(b *bytes.Buffer, s []byte, attr bool) {
+	if !utf8.Valid(s) {
+		appendEscapedSlow(b, s, attr)
+		return
+	}
+	table := &textSpecial
+	if attr {
+		table = &attrSpecial
+	}
+	start := 0
+	for i := 0; i < len(s); {
+		if !attr && i+8 <= len(s) && !maybeSpecial(binary.LittleEndian.Uint64(s[i:])) {
+			i += 8
+			continue
+		}
+		if !table[s[i]] {
+			i++
+			continue
+		}
+		c := s[i]
+		if c == 0xEF {
+			// U+FFFE and U+FFFF are EF BF BE and EF BF BF.
+			if i+2 < len(s) && s[i+1] == 0xBF && (s[i+2] == 0xBE || s[i+2] == 0xBF) {
+				b.Write(s[start:i])
+				b.WriteString("\uFFFD")
+				i += 3
+				start = i
+				continue
+			}
+			i++
+			continue
+		}
+		b.Write(s[start:i])
+		b.WriteString(escapes[c])
+		i++
+		start = i
+	}
+	b.Write(s[start:])
+}
+
+// maybeSpecial reports whether any of the 8 bytes in w may need escaping in text: a control
+// character, &, <, > or 0xEF (SWAR: a word at a time, so plain JSON is skipped 8 bytes per step).
+func maybeSpecial(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
+	return (w-ones*0x20)&^w&highs|
+		zero(w^(ones*'&'))|zero(w^(ones*'<'))|zero(w^(ones*'>'))|zero(w^(ones*0xEF)) != 0
+}
+
+var (
+	textSpecial, attrSpecial [256]bool
+	escapes                  [256]string
+)
+
+func init() {
+	for c := 0; c < 0x20; c++ {
+		escapes[c] = "\uFFFD"
+	}
+	escapes['&'], escapes['<'], escapes['>'], escapes['"'] = "&amp;", "&lt;", "&gt;", "&quot;"
+	escapes['\r'], escapes['\n'], escapes['\t'] = "&#xD;", "&#xA;", "&#x9;"
+	for c := range 256 {
+		special := c < 0x20 || c == '&' || c == '<' || c == '>' || c == 0xEF
+		attrSpecial[c] = special || c == '"'
+		textSpecial[c] = special && c != '\n' && c != '\t'
+	}
+}
+
+// appendEscapedSlow is appendEscaped for input that is not valid UTF-8.
+func appendEscapedSlow(b *bytes.Buffer, s []byte, attr bool) {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -154,25 +225,13 @@ func appendEscaped(b *bytes.Buffer, s []byte, attr bool) {
 			i += size
 			continue
 		}
-		var esc string
+		esc := ""
 		switch {
-		case c == '&':
-			esc = "&amp;"
-		case c == '<':
-			esc = "&lt;"
-		case c == '>':
-			esc = "&gt;"
-		case c == '"' && attr:
-			esc = "&quot;"
-		case c == '\r':
-			esc = "&#xD;"
-		case c == '\n' && attr:
-			esc = "&#xA;"
-		case c == '\t' && attr:
-			esc = "&#x9;"
-		case c < 0x20 && c != '\n' && c != '\t':
-			esc = "\uFFFD"
-		default:
+		case c == '"' && !attr, (c == '\n' || c == '\t') && !attr:
+		case c < 0x20 || c == '&' || c == '<' || c == '>' || c == '"':
+			esc = escapes[c]
+		}
+		if esc == "" {
 			i++
 			continue
 		}

@@ -293,15 +293,23 @@ func valid(data []byte) bool {
 	return true
 }
 
+// BenchmarkWritePage writes pages of 1000 real Okta events (Okta's own examples, cycled).
 func BenchmarkWritePage(b *testing.B) {
-	data := bytes.Repeat([]byte(`{"actor":{"id":"00u1","type":"User","alternateId":"a@b.c","displayName":"A <B>"},"x":"y"},`), 20)
+	raw, err := os.ReadFile("testdata/okta-openapi-examples.ndjson")
+	if err != nil {
+		b.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimSpace(raw), []byte("\n"))
 	page := make([]Event, 1000)
+	size := 0
 	for i := range page {
+		data := lines[i%len(lines)]
+		size += len(data)
 		page[i] = Event{Stanza: "oktainput://prod", Time: time.UnixMilli(1795168800123), Source: "okta:acme.okta.com",
 			Sourcetype: "OktaIM2:log", Index: "okta", Host: "hf1", Data: data}
 	}
 	ew := NewEventWriter(io.Discard)
-	b.SetBytes(int64(len(data) * len(page)))
+	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := ew.WritePage(page); err != nil {
