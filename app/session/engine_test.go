@@ -398,3 +398,19 @@ func TestDisorderWithinTolerance(t *testing.T) {
 		eng.Close()
 	}
 }
+
+func TestFactorNames(t *testing.T) {
+	tests := []struct{ byType, logged, want string }{
+		{"SMS", "Phone", "SMS"},       // a send event's type names the factor exactly
+		{"", "SMS_FACTOR", "SMS"},     // debugData.factor with Okta's suffix
+		{"", "EMAIL_FACTOR", "EMAIL"}, // same factor as the email send event
+		{"", "OKTA_VERIFY_PUSH", "OKTA_VERIFY_PUSH"},
+		{"", "Email", "EMAIL"}, // Identity Engine authenticator display name
+		{"", "Security Key or Biometric", "FIDO_WEBAUTHN"},
+		{"", "SIGNED_NONCE", "SIGNED_NONCE"},
+		{"", "", ""},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, factorName(tt.byType, tt.logged), "%q/%q", tt.byType, tt.logged)
+	}
+}

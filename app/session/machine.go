@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"hash/fnv"
 	"strconv"
+	"strings"
 )
 
 // flowRun is a flow being assembled by the machine.
@@ -216,11 +217,7 @@ func (m *machine) build(f *flowRun) *Sequence {
 			s.UUIDs = append(s.UUIDs, ev.UUID)
 		}
 		if c.role == roleMFA {
-			factor := ev.Factor
-			if factor == "" {
-				factor = c.factor
-			}
-			s.MFAFactors = appendDistinct(s.MFAFactors, factor)
+			s.MFAFactors = appendDistinct(s.MFAFactors, factorName(c.factor, ev.Factor))
 			switch {
 			case c.mfaSend:
 				s.MFASent++
@@ -323,4 +320,29 @@ func appendDistinct(list []string, v string) []string {
 		}
 	}
 	return append(list, v)
+}
+
+// factorName gives one name per factor, whichever event names it: a send event's type says
+// exactly which factor it is; otherwise debugData.factor, with Okta's "_FACTOR" suffix dropped
+// (SMS_FACTOR and SMS are the same factor), or the authenticator's display name.
+func factorName(byType, logged string) string {
+	if byType != "" {
+		return byType
+	}
+	if n, ok := authenticatorFactors[logged]; ok {
+		return n
+	}
+	return strings.TrimSuffix(logged, "_FACTOR")
+}
+
+// authenticatorFactors maps the display names of Okta's authenticators (the target of Identity
+// Engine MFA events) to factor names.
+var authenticatorFactors = map[string]string{
+	"Email":                     "EMAIL",
+	"Okta Verify":               "OKTA_VERIFY",
+	"Security Key or Biometric": "FIDO_WEBAUTHN",
+	"Google Authenticator":      "GOOGLE_OTP",
+	"Password":                  "PASSWORD",
+	"Security Question":         "SECURITY_QUESTION",
+	"Phone":                     "PHONE",
 }
