@@ -31,16 +31,21 @@ bin/oktainput run --org-url "$url" --token-env OKTA_API_TOKEN --ca-file "$work/c
   --checkpoint-dir "$work/checkpoints" --out "$work/events.ndjson" --start-date -1d --once 2>"$work/oktainput2.log"
 echo "   $(wc -l <"$work/events.ndjson") events in total, $(grep -o '"uuid":"[^"]*"' "$work/events.ndjson" | sort | uniq -d | wc -l) duplicates"
 
-echo "== 4. the Splunk path: the same input as splunkd runs it (first events of the XML stream)"
-printf '<input><server_host>demo</server_host><server_uri>https://127.0.0.1:8089</server_uri><session_key>x</session_key><checkpoint_dir>%s</checkpoint_dir><configuration><stanza name="oktainput://demo" app="oktasight"><param name="org_url">%s</param><param name="api_token">%s</param><param name="ca_file">%s</param><param name="interval">60</param><param name="page_limit">5</param><param name="index">main</param></stanza></configuration></input>' \
+echo "== 4. the Splunk path: the same org read as splunkd runs the input (XML event stream on stdout)"
+printf '<input><server_host>demo</server_host><server_uri>https://127.0.0.1:8089</server_uri><session_key>x</session_key><checkpoint_dir>%s</checkpoint_dir><configuration><stanza name="oktainput://demo" app="oktasight"><param name="org_url">%s</param><param name="api_token">%s</param><param name="ca_file">%s</param><param name="start_date">-1d</param><param name="interval">60</param><param name="index">main</param></stanza></configuration></input>' \
   "$work/splunk-cp" "$url" "$OKTA_API_TOKEN" "$work/ca.pem" >"$work/input.xml"
-bin/oktainput <"$work/input.xml" 2>"$work/splunk.log" | head -c 700; echo " ..."
+bin/oktainput <"$work/input.xml" >"$work/stream.xml" 2>"$work/splunk.log"
+echo "   $(grep -c '<done/></event>' "$work/stream.xml") <event> elements in $work/stream.xml; the first one:"
+grep -m1 -o '<event .*</event>' "$work/stream.xml" | cut -c1-600 | sed 's/^/   /'
+echo "   ..."
+echo "   and the health line splunkd copies into _internal:"
+grep 'oktainput stats' "$work/splunk.log" | tail -1 | sed 's/^/   /'
 
-if [ -x bin/oktasession ]; then
-  echo "== 5. oktasession reconstructs the sign-in, MFA, app, password-reset and unlock sequences"
-  bin/oktasession --file "$work/events.ndjson" --format table | head -25
-  echo "   ..."
-  echo "   by flow and status:"
-  bin/oktasession --file "$work/events.ndjson" --format csv | awk -F, 'NR==1{for(i=1;i<=NF;i++){if($i=="flow")f=i;if($i=="status")s=i};next}{print $f, $s}' | sort | uniq -c | sort -rn | sed 's/^/   /'
-fi
+echo "== 5. oktasession reconstructs the sign-in, MFA, app, password-reset and unlock sequences"
+bin/oktasession --file "$work/events.ndjson" --format table >"$work/sequences.txt"
+bin/oktasession --file "$work/events.ndjson" --format json >"$work/sequences.ndjson"
+head -20 "$work/sequences.txt"
+echo "   ... $(wc -l <"$work/sequences.ndjson") sequences in $work/sequences.ndjson; by flow and status:"
+grep -o '"flow":"[^"]*","status":"[^"]*"' "$work/sequences.ndjson" | sed 's/"flow":"\([^"]*\)","status":"\([^"]*\)"/\1 \2/' \
+  | sort | uniq -c | sort -rn | sed 's/^/   /'
 echo "== done: files are in $work"
