@@ -170,3 +170,21 @@ func FuzzParseRateLimit(f *testing.F) {
 		}
 	})
 }
+
+// FuzzScannerMatchesEncodingJSON holds the page scanner to encoding/json's grammar: it accepts
+// exactly the documents json.Valid accepts.
+func FuzzScannerMatchesEncodingJSON(f *testing.F) {
+	for _, s := range []string{`{}`, `[1,2.5e-3,-0,"a\u00e9\n",true,false,null,{"a":[{}]}]`, `01`, `1.`, `-`, `"\x"`, `"a`,
+		`{"a" 1}`, `[1,]`, `{"a":1,}`, " \t\n{\r}", `"` + "\x01" + `"`, "\"\xff\"", `1e+`, `[[[[]]]]`, `tru`, `nul`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s := &scanner{b: data}
+		err := s.value()
+		s.ws()
+		ours := err == nil && s.i == len(data)
+		if want := json.Valid(data); ours != want {
+			t.Fatalf("scanner says valid=%v (err %v at %d), encoding/json says %v for %q", ours, err, s.i, want, data)
+		}
+	})
+}

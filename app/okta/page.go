@@ -1,7 +1,6 @@
 package okta
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -47,55 +46,107 @@ var ErrBadEvent = errors.New("not a usable System Log event")
 
 // DecodePage reads a page of the System Log: a JSON array of events. Each element is kept as
 // the exact bytes Okta sent (key order, white space and unknown fields included); only uuid
-// and published are decoded. A body that is cut short or is not a JSON array gives a
-// *BodyError; an element without a uuid or with an unreadable published gives an *EventError
-// that names the element.
+// and published are decoded. The body is read whole (a page is at most a few megabytes) and
+// validated in one pass; each Raw is a capacity-limited slice of it, so events share one
+// allocation but never each other's bytes. A body that is cut short or is not a JSON array
+// gives a *BodyError; an element without a uuid or with an unreadable published gives an
+// *EventError that names the element (only once the whole body is known to be well formed:
+// a truncated page is retried, not blamed on an event).
 func DecodePage(r io.Reader) ([]Event, error) {
-	dec := json.NewDecoder(r)
-	bodyErr := func(err error) error {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
-		}
-		return &BodyError{Offset: dec.InputOffset(), Err: err}
-	}
-	tok, err := dec.Token()
+	body, err := io.ReadAll(r)
 	if err != nil {
-		return nil, bodyErr(err)
+		return nil, &BodyError{Offset: int64(len(body)), Err: err}
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return nil, &BodyError{Offset: dec.InputOffset(), Err: fmt.Errorf("want a JSON array, got %s", describeToken(tok))}
-	}
-	var events []Event
-	for i := 0; dec.More(); i++ {
-		var raw json.RawMessage // a fresh one each time: Decode copies into it, so Raw owns its bytes
-		if err := dec.Decode(&raw); err != nil {
-			return nil, bodyErr(err)
+	s := &scanner{b: body}
+	bodyErr := func(err error) error {
+		off := s.i
+		var se *syntaxError
+		if errors.As(err, &se) {
+			off = se.offset
 		}
-		ev, err := decodeEvent(raw)
-		if err != nil {
-			return nil, &EventError{Index: i, Err: err}
-		}
-		events = append(events, ev)
+		return &BodyError{Offset: int64(off), Err: err}
 	}
-	if _, err := dec.Token(); err != nil { // the closing ']'
-		return nil, bodyErr(err)
+	s.ws()
+	if s.i >= len(body) {
+		return nil, bodyErr(io.ErrUnexpectedEOF)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if err == nil {
-			err = errors.New("data after the array")
+	if body[s.i] != '[' {
+		if what := describeStart(body[s.i:]); what != "" {
+			return nil, bodyErr(fmt.Errorf("want a JSON array, got %s", what))
 		}
-		return nil, &BodyError{Offset: dec.InputOffset(), Err: err}
+		return nil, bodyErr(s.invalid("looking for beginning of value"))
+	}
+	s.i++
+	s.depth = 1
+	var (
+		events   = make([]Event, 0, 1000)
+		firstBad error
+	)
+	s.ws()
+	if s.i < len(body) && body[s.i] == ']' {
+		s.i++
+	} else {
+		for idx := 0; ; idx++ {
+			s.ws()
+			if s.i >= len(body) {
+				return nil, bodyErr(io.ErrUnexpectedEOF)
+			}
+			start := s.i
+			if body[s.i] != '{' {
+				if err := s.value(); err != nil {
+					return nil, bodyErr(err)
+				}
+				if firstBad == nil {
+					firstBad = &EventError{Index: idx, Err: fmt.Errorf("%w: %w", ErrBadEvent, errNotObject)}
+				}
+			} else {
+				uuid, pub, err := s.event()
+				if err != nil {
+					return nil, bodyErr(err)
+				}
+				if firstBad == nil {
+					raw := body[start:s.i:s.i]
+					ev, err := decodeEvent(raw, uuid, pub, start)
+					if err != nil {
+						firstBad = &EventError{Index: idx, Err: err}
+					}
+					events = append(events, ev)
+				}
+			}
+			done, err := s.next(']', "after array element")
+			if err != nil {
+				return nil, bodyErr(err)
+			}
+			if done {
+				break
+			}
+		}
+	}
+	s.ws()
+	if s.i < len(body) {
+		return nil, bodyErr(errors.New("data after the array"))
+	}
+	if firstBad != nil {
+		return nil, firstBad
 	}
 	return events, nil
 }
 
-func decodeEvent(raw []byte) (Event, error) {
-	uuid, published, err := eventFields(raw)
+// decodeEvent reads the uuid and published members found by the scanner; offset is where raw
+// starts in the body the members point into.
+func decodeEvent(raw []byte, uuidM, pubM member, offset int) (Event, error) {
+	uuidM.start, uuidM.end = shift(uuidM, offset)
+	pubM.start, pubM.end = shift(pubM, offset)
+	uuid, err := uuidM.text(raw, "uuid")
 	if err != nil {
 		return Event{}, fmt.Errorf("%w: %w", ErrBadEvent, err)
 	}
 	if uuid == "" {
 		return Event{}, fmt.Errorf("%w: no uuid", ErrBadEvent)
+	}
+	published, err := pubM.text(raw, "published")
+	if err != nil {
+		return Event{}, fmt.Errorf("%w: uuid %s: %w", ErrBadEvent, clip(uuid, 64), err)
 	}
 	if published == "" {
 		return Event{}, fmt.Errorf("%w: uuid %s: no published", ErrBadEvent, clip(uuid, 64))
@@ -107,15 +158,28 @@ func decodeEvent(raw []byte) (Event, error) {
 	return Event{UUID: uuid, Published: t, Raw: raw}, nil
 }
 
-func describeToken(tok json.Token) string {
-	switch v := tok.(type) {
-	case json.Delim:
-		return fmt.Sprintf("%q", string(v))
-	case nil:
-		return "null"
-	case string:
-		return "a string"
-	default:
-		return fmt.Sprintf("%T", v)
+func shift(m member, offset int) (int, int) {
+	if m.end == 0 {
+		return 0, 0
 	}
+	return m.start - offset, m.end - offset
+}
+
+// describeStart names the JSON value a non-array body starts with, or "" if none does.
+func describeStart(b []byte) string {
+	s := &scanner{b: b}
+	if s.value() != nil {
+		return ""
+	}
+	switch b[0] {
+	case '{':
+		return `"{"`
+	case 'n':
+		return "null"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	}
+	return "a number"
 }
