@@ -49,7 +49,7 @@ func (s *countSink) WritePage(_ context.Context, evs []okta.Event) error { s.n +
 // requests a minute: with rate_limit_pct=50 the input may send 25 a minute, must never get a
 // 429, and must use at least 95% of its share while it catches up.
 func TestCatchUpUsesTheBudget(t *testing.T) {
-	const limit, pct, pageSize, total = 50, 50, 1000, 100_000
+	const limit, pct, pageSize, total = 50, 50, 100, 10_000
 	clock := &simClock{now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
 	events := oktasim.Generate(oktasim.GenOptions{Users: 200, Events: total, Start: clock.now.Add(-24 * time.Hour), Span: 20 * time.Hour, Seed: 3})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
