@@ -30,12 +30,7 @@ unit:
 
 ## fuzz: every fuzz target for FUZZTIME each (seed corpora already run in unit)
 fuzz:
-	@set -e; for pkg in $$($(GO) list ./app/...); do \
-	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-	    echo "fuzz $$pkg $$f"; \
-	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg > /tmp/fuzz.$$$$.log 2>&1 || { cat /tmp/fuzz.$$$$.log; exit 1; }; \
-	  done; \
-	done
+	@FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
 
 lint: fmt vet staticcheck
 
