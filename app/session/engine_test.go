@@ -35,12 +35,38 @@ type result struct {
 	Sequences   []map[string]any `json:"sequences"`
 	Assignments []string         `json:"assignments"`
 	Stats       Stats            `json:"stats"`
+	// CellMismatches lists sequences whose WriteCells row differs from Fields.
+	CellMismatches []string `json:"-"`
+}
+
+// cellRecorder is a CellWriter that keeps the cells as Fields would return them.
+type cellRecorder [][]string
+
+func (c *cellRecorder) Value(v string) {
+	if v == "" {
+		*c = append(*c, nil)
+		return
+	}
+	*c = append(*c, []string{v})
+}
+func (c *cellRecorder) ValueBytes(v []byte) { c.Value(string(v)) }
+func (c *cellRecorder) Values(vs []string) {
+	if len(vs) == 0 {
+		*c = append(*c, nil)
+		return
+	}
+	*c = append(*c, slices.Clone(vs))
 }
 
 // run feeds events in the given order and collects the sequences sorted by (start, seq_id).
 func run(o Options, events []Event) result {
 	var r result
 	eng := New(o, func(s *Sequence) {
+		var cells cellRecorder
+		s.WriteCells(&cells)
+		if fields := s.Fields(); !slices.EqualFunc([][]string(cells), fields, slices.Equal) {
+			r.CellMismatches = append(r.CellMismatches, fmt.Sprintf("%q != %q", cells, fields))
+		}
 		row := map[string]any{}
 		for i, vals := range s.Fields() {
 			switch {
@@ -122,6 +148,7 @@ func TestGolden(t *testing.T) {
 			events := loadScenario(t, tc.scenario)
 			asc := run(o, events)
 			desc := run(o, reversed(events))
+			require.Empty(t, asc.CellMismatches, "WriteCells must write the row Fields returns")
 			require.Equal(t, asc, desc, "oldest-first and newest-first input must give the same sequences")
 			if tc.golden == "sspr_by_session" {
 				// Recovery events carry no session id: all dropped, all counted.

@@ -186,7 +186,7 @@ func (m *machine) build(f *flowRun) *Sequence {
 	*s = Sequence{
 		Flow: f.kind, Start: f.start, End: f.last, EventCount: len(f.items),
 		Missing: s.Missing[:0], SrcIP: s.SrcIP[:0], UserAgent: s.UserAgent[:0], Steps: s.Steps[:0],
-		MFAFactors: s.MFAFactors[:0], Reasons: s.Reasons[:0], UUIDs: s.UUIDs[:0],
+		MFAFactors: s.MFAFactors[:0], Reasons: s.Reasons[:0], UUIDs: s.UUIDs[:0], buf: s.buf,
 	}
 	var seen [numFlows + 2]bool // required steps seen, by index in required[f.kind]
 	denyStep := false

@@ -96,18 +96,19 @@ func parseEpoch(s string) (int64, error) {
 // formatEpoch writes milliseconds as epoch seconds with three decimals, the form Splunk reads
 // for _time.
 func formatEpoch(ms int64) string {
-	neg := ms < 0
-	if neg {
-		ms = -ms
-	}
-	b := make([]byte, 0, 24)
-	if neg {
+	var b [24]byte
+	return string(appendEpoch(b[:0], ms))
+}
+
+// appendEpoch appends formatEpoch's form of ms to b.
+func appendEpoch(b []byte, ms int64) []byte {
+	if ms < 0 {
 		b = append(b, '-')
+		ms = -ms
 	}
 	b = strconv.AppendInt(b, ms/1000, 10)
 	f := ms % 1000
-	b = append(b, '.', byte('0'+f/100), byte('0'+f/10%10), byte('0'+f%10))
-	return string(b)
+	return append(b, '.', byte('0'+f/100), byte('0'+f/10%10), byte('0'+f%10))
 }
 
 // truncate shortens outside input quoted in an error message.

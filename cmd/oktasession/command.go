@@ -127,10 +127,13 @@ func (c *command) row() bool {
 
 // emit writes a sequence into the current reply.
 func (c *command) emit(s *session.Sequence) {
-	if err := c.w.SetFields(session.SequenceFields...); err != nil {
-		return // the reply already holds other rows: impossible, the fields never change
+	if len(c.w.Fields()) == 0 {
+		if err := c.w.SetFields(session.SequenceFields...); err != nil {
+			return // impossible: the fields are not empty
+		}
 	}
-	_ = c.w.WriteRow(s.Fields()) // the row has exactly SequenceFields cells
+	s.WriteCells(c.w)
+	_ = c.w.EndRow() // the row has exactly SequenceFields cells
 }
 
 // mapRows writes the compact record of every row a flow may use.
