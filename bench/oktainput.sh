@@ -34,7 +34,7 @@ cat >"$work/input.xml" <<XML
 </stanza></configuration></input>
 XML
 start=$(date +%s.%N)
-taskset -c 0 /usr/bin/time -v bin/oktainput <"$work/input.xml" >/dev/null 2>"$work/run.err"
+OKTAINPUT_CPUPROFILE=${OKTAINPUT_CPUPROFILE:-} taskset -c 0 /usr/bin/time -v bin/oktainput <"$work/input.xml" >/dev/null 2>"$work/run.err"
 end=$(date +%s.%N)
 grep -q "events=$EVENTS " "$work/run.err" || { echo "bench: oktainput did not deliver $EVENTS events:" >&2; cat "$work/run.err" >&2; exit 1; }
 awk -v n="$EVENTS" -v s="$start" -v e="$end" '

@@ -187,9 +187,8 @@ func appendEscaped(b *bytes.Buffer, s []byte, attr bool) {
 // character, &, <, > or 0xEF (SWAR: a word at a time, so plain JSON is skipped 8 bytes per step).
 func maybeSpecial(w uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	zero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
-	return (w-ones*0x20)&^w&highs|
-		zero(w^(ones*'&'))|zero(w^(ones*'<'))|zero(w^(ones*'>'))|zero(w^(ones*0xEF)) != 0
+	amp, lt, gt, ef := w^(ones*'&'), w^(ones*'<'), w^(ones*'>'), w^(ones*0xEF)
+	return ((w-ones*0x20)&^w|(amp-ones)&^amp|(lt-ones)&^lt|(gt-ones)&^gt|(ef-ones)&^ef)&highs != 0
 }
 
 var (

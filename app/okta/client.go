@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -87,6 +88,8 @@ type Client struct {
 	mu    sync.Mutex
 	pace  pacer
 	stats Stats
+
+	lastBody atomic.Int64 // size of the last page body, to size the next read
 }
 
 // Stats counts what a Client has done since New.

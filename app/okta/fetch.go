@@ -130,7 +130,12 @@ func (c *Client) attempt(ctx context.Context, u *url.URL, where string) (*Page, 
 
 // page decodes a successful answer and checks its links.
 func (c *Client) page(resp *http.Response, u *url.URL, where string, r result) (*Page, result) {
-	events, err := DecodePage(io.LimitReader(resp.Body, maxBody))
+	hint := int(resp.ContentLength)
+	if hint <= 0 {
+		hint = int(c.lastBody.Load()) * 9 / 8 // pages of one query are of similar size
+	}
+	events, size, err := decodePage(io.LimitReader(resp.Body, maxBody), min(hint, maxBody))
+	c.lastBody.Store(int64(size))
 	if err != nil {
 		r.err = fmt.Errorf("okta: GET %s: %w", where, err)
 		var be *BodyError

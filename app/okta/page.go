@@ -53,7 +53,20 @@ var ErrBadEvent = errors.New("not a usable System Log event")
 // *EventError that names the element (only once the whole body is known to be well formed:
 // a truncated page is retried, not blamed on an event).
 func DecodePage(r io.Reader) ([]Event, error) {
-	body, err := io.ReadAll(r)
+	events, _, err := decodePage(r, 0)
+	return events, err
+}
+
+// decodePage is DecodePage with a guess of the body's size, so a page is read into one
+// allocation instead of a doubling series of them.
+func decodePage(r io.Reader, sizeHint int) (events []Event, size int, err error) {
+	events, err = decodeBody(r, sizeHint, &size)
+	return events, size, err
+}
+
+func decodeBody(r io.Reader, sizeHint int, size *int) ([]Event, error) {
+	body, err := readAll(r, sizeHint)
+	*size = len(body)
 	if err != nil {
 		return nil, &BodyError{Offset: int64(len(body)), Err: err}
 	}
@@ -182,4 +195,22 @@ func describeStart(b []byte) string {
 		return "a boolean"
 	}
 	return "a number"
+}
+
+// readAll is io.ReadAll starting from a capacity of sizeHint.
+func readAll(r io.Reader, sizeHint int) ([]byte, error) {
+	b := make([]byte, 0, max(sizeHint, 512))
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return b, nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // let append pick the growth
+		}
+	}
 }

@@ -4,8 +4,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 )
 
@@ -13,8 +15,18 @@ import (
 var version = "dev"
 
 func main() {
+	// OKTAINPUT_CPUPROFILE=<file> writes a CPU profile of the run, for performance work
+	// (bench/oktainput.sh); it is off unless set.
+	if path := os.Getenv("OKTAINPUT_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		} else {
+			fmt.Fprintf(os.Stderr, "WARN oktainput cannot write the CPU profile %s\n", path)
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	code := Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()
+	pprof.StopCPUProfile()
 	os.Exit(code)
 }
