@@ -78,6 +78,9 @@ type Config struct {
 	Filter, Q    string    // as the input's filter and q settings
 	// Now is the clock that Until and Since are checked against; default time.Now.
 	Now func() time.Time
+	// Redo reads a range again even when an earlier run completed it (after Okta reported
+	// delayed events, say); with Known from the index, what is already there is skipped.
+	Redo bool
 }
 
 // Result counts what one Run did. Events = Written + Skipped + Repeated + OutOfRange.
@@ -165,7 +168,8 @@ func (c Config) checkStatic() []error {
 // saves its checkpoint (Key), so a run that stops or fails is resumed by the next run with
 // the same stanza and range; a completed range is recorded, and a later run returns at once
 // with Result.AlreadyDone. known may be nil (nothing is skipped, as with KnownNone); log may
-// be nil. It logs one INFO summary line whatever the outcome.
+// be nil. Once it has found its checkpoint, it logs one INFO summary line whatever the
+// outcome; a configuration or checkpoint error is only returned.
 //
 // A stop (ctx ending) returns an error wrapping ctx.Err(): the range is not complete.
 func Run(ctx context.Context, cfg Config, client Fetcher, sink poll.Sink, known Known, store checkpoint.Store, log *slog.Logger) (Result, error) {
@@ -179,6 +183,10 @@ func Run(ctx context.Context, cfg Config, client Fetcher, sink poll.Sink, known 
 	}
 	var res Result
 	summary := func(status string) {
+		indexed := -1 // unknown
+		if n, ok := known.(interface{ Len() int }); ok {
+			indexed = n.Len()
+		}
 		log.Info(summaryMessage,
 			"stanza", cfg.Stanza,
 			"since", cfg.Since.Format(timeLayout),
@@ -190,6 +198,7 @@ func Run(ctx context.Context, cfg Config, client Fetcher, sink poll.Sink, known 
 			"repeated", res.Repeated,
 			"out_of_range", res.OutOfRange,
 			"dedup", dedup,
+			"indexed_uuids", indexed,
 			"status", status,
 		)
 	}
@@ -222,7 +231,7 @@ func Run(ctx context.Context, cfg Config, client Fetcher, sink poll.Sink, known 
 	switch {
 	case err == nil:
 		summary(statusDone)
-	case ctx.Err() != nil:
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
 		summary(statusStopped)
 		err = fmt.Errorf("backfill %s stopped after %d pages; run it again to resume: %w", key, res.Pages, ctx.Err())
 	default:
@@ -253,6 +262,10 @@ func start(ctx context.Context, cfg Config, key string, store checkpoint.Store, 
 		return fresh, "", nil
 	}
 	if cp.NextURL == "" {
+		if cfg.Redo {
+			log.Info("oktainput backfill reading a completed range again", "stanza", cfg.Stanza, "key", key)
+			return fresh, "", nil
+		}
 		return nil, "", nil
 	}
 	log.Info("oktainput backfill resuming", "stanza", cfg.Stanza, "key", key,

@@ -191,7 +191,7 @@ func TestRunReadsTheRangeOnceThenIsDone(t *testing.T) {
 	pages := (len(want) + 99) / 100
 	assert.Equal(t, Result{Pages: pages, Events: len(want), Written: len(want)}, res)
 	assert.Equal(t, fmt.Sprintf("INFO oktainput backfill stanza=acme since=2026-11-20T03:00:00.000Z until=2026-11-20T21:00:00.000Z "+
-		"pages=%d events=%d skipped_indexed=0 written=%d repeated=0 out_of_range=0 dedup=none status=complete", pages, len(want), len(want)),
+		"pages=%d events=%d skipped_indexed=0 written=%d repeated=0 out_of_range=0 dedup=none indexed_uuids=-1 status=complete", pages, len(want), len(want)),
 		summaryLine(t, logs.String()))
 	assert.Contains(t, logs.String(), "WARN oktainput backfill without an index to compare with")
 
@@ -210,7 +210,7 @@ func TestRunReadsTheRangeOnceThenIsDone(t *testing.T) {
 	assert.Equal(t, Result{AlreadyDone: true}, res)
 	assert.Equal(t, requests, o.sim.Stats().Requests)
 	assert.Len(t, sink.uuids(), len(want))
-	assert.Contains(t, summaryLine(t, logs.String()), "pages=0 events=0 skipped_indexed=0 written=0 repeated=0 out_of_range=0 dedup=none status=already_done")
+	assert.Contains(t, summaryLine(t, logs.String()), "pages=0 events=0 skipped_indexed=0 written=0 repeated=0 out_of_range=0 dedup=none indexed_uuids=-1 status=already_done")
 	assert.NotContains(t, logs.String(), testToken)
 }
 
@@ -246,7 +246,7 @@ func TestRunSkipsWhatTheIndexHas(t *testing.T) {
 	assert.Equal(t, len(rest), res.Written)
 	assert.Equal(t, len(want), res.Events)
 	assert.Contains(t, summaryLine(t, logs.String()), fmt.Sprintf("skipped_indexed=%d written=%d", len(indexed), len(rest)))
-	assert.Contains(t, summaryLine(t, logs.String()), "dedup=index")
+	assert.Contains(t, summaryLine(t, logs.String()), fmt.Sprintf("dedup=index indexed_uuids=%d status=complete", len(indexed)+1))
 	assert.NotContains(t, logs.String(), "WARN")
 }
 
@@ -394,6 +394,26 @@ func TestRunStartsOverForAnotherOrg(t *testing.T) {
 	assert.False(t, res.AlreadyDone)
 	assert.Equal(t, want, sink.uuids())
 	assert.Contains(t, logs.String(), "WARN oktainput backfill starting over")
+}
+
+func TestRedoReadsACompletedRangeAgain(t *testing.T) {
+	o := newSimOrg(t, 300)
+	want := o.want(since, until)
+	store := &flakyStore{}
+	sink := &memSink{}
+	_, err := Run(t.Context(), o.config(), o.client, sink, nil, store, nil)
+	require.NoError(t, err)
+
+	known, err := KnownFromExport(t.Context(), &indexExporter{sink: sink}, "okta", "", since, until)
+	require.NoError(t, err)
+	cfg := o.config()
+	cfg.Redo = true
+	res, err := Run(t.Context(), cfg, o.client, sink, known, store, nil)
+	require.NoError(t, err)
+	assert.False(t, res.AlreadyDone)
+	assert.Equal(t, len(want), res.Skipped, "everything is in the index already")
+	assert.Zero(t, res.Written)
+	assert.Equal(t, want, sink.uuids())
 }
 
 func TestValidation(t *testing.T) {
