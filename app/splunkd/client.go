@@ -341,7 +341,19 @@ func (c *Client) call(ctx context.Context, r request, out any) error {
 		return nil
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(out); err != nil {
-		return fmt.Errorf("splunkd %s: bad JSON answer: %w", r.op, err)
+		return &answerError{op: r.op, err: err}
 	}
 	return nil
 }
+
+// answerError is a 2xx answer that could not be decoded; asking again would not help.
+type answerError struct {
+	op  string
+	err error
+}
+
+func (e *answerError) Error() string {
+	return fmt.Sprintf("splunkd %s: bad JSON answer: %v", e.op, e.err)
+}
+
+func (e *answerError) Unwrap() error { return e.err }

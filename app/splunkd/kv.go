@@ -21,7 +21,7 @@ type retryPolicy struct {
 var defaultRetry = retryPolicy{attempts: 6, base: 500 * time.Millisecond, max: 8 * time.Second}
 
 // retryable says whether a failed attempt may be repeated: 5xx and 429 from splunkd, and
-// transport errors that are not the caller giving up.
+// transport errors that are not the caller giving up; never an undecodable answer.
 func retryable(ctx context.Context, err error) bool {
 	if ctx.Err() != nil {
 		return false
@@ -30,7 +30,8 @@ func retryable(ctx context.Context, err error) bool {
 	if errors.As(err, &e) {
 		return e.Status >= 500 || e.Status == http.StatusTooManyRequests
 	}
-	return true
+	var a *answerError
+	return !errors.As(err, &a)
 }
 
 // backoff is the wait before attempt i+1 (i from 0): doubling from base, capped at max.

@@ -331,6 +331,12 @@ func TestKV(t *testing.T) {
 	assert.Contains(t, err.Error(), "Collection: missing_collection not found")
 
 	assert.Error(t, h.c.KVPut(ctx, "oktasight_checkpoints", "k", []int{1}), "a document must be an object")
+
+	var wrong []int
+	err = h.c.KVGet(ctx, "oktasight_checkpoints", "k/1", &wrong)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "bad JSON answer")
+	assert.Empty(t, h.sleeps.all(), "an answer that cannot be decoded is not asked again")
 }
 
 func TestKVRetries(t *testing.T) {
