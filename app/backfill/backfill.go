@@ -353,3 +353,14 @@ func read(ctx context.Context, cfg Config, key string, cp *checkpoint.Checkpoint
 		next = page.Next
 	}
 }
+
+// Completed reports whether an earlier run completed cfg's range (and Redo is not set), so a
+// caller can skip building Known, an export search over the whole range, for nothing.
+func Completed(ctx context.Context, cfg Config, store checkpoint.Store) (bool, error) {
+	cfg = cfg.normalize()
+	if errs := cfg.checkStatic(); len(errs) > 0 {
+		return false, fmt.Errorf("backfill: %w", errors.Join(errs...))
+	}
+	cp, _, err := start(ctx, cfg, Key(cfg.Stanza, cfg.Since, cfg.Until), store, slog.New(slog.DiscardHandler))
+	return cp == nil && err == nil, err
+}

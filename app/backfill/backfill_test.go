@@ -202,6 +202,15 @@ func TestRunReadsTheRangeOnceThenIsDone(t *testing.T) {
 	assert.Equal(t, want[len(want)-1], cp.LastUUID)
 	assert.Equal(t, "2026-11-20T03:00:00.000Z/2026-11-20T21:00:00.000Z", cp.StartDate)
 
+	done, err := Completed(t.Context(), o.config(), store)
+	require.NoError(t, err)
+	assert.True(t, done)
+	redo := o.config()
+	redo.Redo = true
+	done, err = Completed(t.Context(), redo, store)
+	require.NoError(t, err)
+	assert.False(t, done, "a redo is never complete beforehand")
+
 	// A second run reads nothing and writes nothing.
 	requests := o.sim.Stats().Requests
 	logs.Reset()
@@ -304,6 +313,9 @@ func TestResumeAfterFailure(t *testing.T) {
 
 			res, err := Run(ctx, o.config(), o.client, sink, nil, store, nil)
 			require.Error(t, err)
+			done, cerr := Completed(t.Context(), o.config(), store)
+			require.NoError(t, cerr)
+			assert.False(t, done)
 			if ea, ok := wantErr.(errAs); ok {
 				assert.ErrorAs(t, err, ea.target)
 			} else {
