@@ -6,6 +6,7 @@ package inputconf
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -39,6 +40,26 @@ type Settings struct {
 	Filter       string
 	Q            string
 	CAFile       string
+
+	// AuthType is how oktainput authenticates to Okta: AuthAPIToken (SSWS) or AuthOAuth (a
+	// service app's client credentials with a private_key_jwt assertion, optionally DPoP).
+	AuthType   string
+	ClientID   string
+	PrivateKey string // secret: PEM or JWK of the service app's key
+	KeyID      string
+	DPoP       bool
+	Scopes     []string
+
+	// ProxyURL is an http:// or https:// proxy for Okta (CONNECT), without credentials;
+	// ProxyUser and ProxyPassword (a secret) authenticate to it.
+	ProxyURL      string
+	ProxyUser     string
+	ProxyPassword string
+
+	// CheckpointStore is where the cursor lives: CheckpointFile (checkpoint_dir) or
+	// CheckpointKVStore (the app's KV-store collection, shared by a search-head cluster).
+	CheckpointStore string
+
 	// ExitWhenCaughtUp is set when Splunk schedules the input (an `interval` is configured):
 	// each run then polls until caught up and exits, and splunkd starts it again.
 	ExitWhenCaughtUp bool
@@ -47,8 +68,8 @@ type Settings struct {
 
 // String describes the settings without the token.
 func (s *Settings) String() string {
-	return fmt.Sprintf("stanza=%s org_url=%s start_date=%q poll_interval=%s page_limit=%d rate_limit_pct=%d filter=%q q=%q",
-		s.Name, s.OrgURL, s.StartDate, s.PollInterval, s.PageLimit, s.RateLimitPct, s.Filter, s.Q)
+	return fmt.Sprintf("stanza=%s org_url=%s auth_type=%s start_date=%q poll_interval=%s page_limit=%d rate_limit_pct=%d filter=%q q=%q proxy_url=%s checkpoint_store=%s",
+		s.Name, s.OrgURL, s.AuthType, s.StartDate, s.PollInterval, s.PageLimit, s.RateLimitPct, s.Filter, s.Q, s.ProxyURL, s.CheckpointStore)
 }
 
 // Source is the Splunk source of this input's events: the org's host name.
@@ -60,8 +81,21 @@ func (s *Settings) Source() string {
 	return "okta:" + u.Host
 }
 
+// Authentication modes and checkpoint stores.
+const (
+	AuthAPIToken      = "api_token"
+	AuthOAuth         = "oauth"
+	CheckpointFile    = "file"
+	CheckpointKVStore = "kvstore"
+)
+
 // Known lists the parameters oktainput understands, besides Splunk's implicit ones.
-var Known = []string{"org_url", "api_token", "start_date", "poll_interval", "page_limit", "rate_limit_pct", "filter", "q", "ca_file"}
+var Known = []string{"org_url", "api_token", "start_date", "poll_interval", "page_limit", "rate_limit_pct", "filter", "q", "ca_file",
+	"auth_type", "client_id", "private_key", "key_id", "dpop", "scopes", "proxy_url", "proxy_username", "proxy_password", "checkpoint_store"}
+
+// Secrets are the parameters whose values belong in Splunk's encrypted store, never in
+// inputs.conf, logs or errors.
+var Secrets = []string{"api_token", "private_key", "proxy_password"}
 
 // implicit are the parameters splunkd adds to every stanza.
 var implicit = map[string]bool{
@@ -91,11 +125,63 @@ func FromParams(name string, params map[string]string) (*Settings, error) {
 	} else {
 		s.OrgURL = u.String()
 	}
-	s.APIToken = get("api_token")
-	if s.APIToken == "" {
-		bad("api_token", "is required: create one in the Okta Admin Console under Security > API > Tokens")
-	} else if strings.ContainsAny(s.APIToken, " \t\r\n") {
-		bad("api_token", "contains white space; paste the token value only")
+	s.AuthType = get("auth_type")
+	if s.AuthType == "" {
+		s.AuthType = AuthAPIToken
+	}
+	switch s.AuthType {
+	case AuthAPIToken:
+		s.APIToken = get("api_token")
+		if s.APIToken == "" {
+			bad("api_token", "is required: create one in the Okta Admin Console under Security > API > Tokens")
+		} else if strings.ContainsAny(s.APIToken, " \t\r\n") {
+			bad("api_token", "contains white space; paste the token value only")
+		}
+	case AuthOAuth:
+		s.ClientID, s.PrivateKey, s.KeyID = get("client_id"), get("private_key"), get("key_id")
+		if s.ClientID == "" {
+			bad("client_id", "is required with auth_type=oauth: the Client ID of the Okta API Services app")
+		}
+		if s.PrivateKey == "" {
+			bad("private_key", "is required with auth_type=oauth: the PEM or JWK private key whose public key is registered on the app")
+		}
+		s.Scopes = strings.Fields(strings.ReplaceAll(get("scopes"), ",", " "))
+		if len(s.Scopes) == 0 {
+			s.Scopes = []string{"okta.logs.read"}
+		}
+		switch v := get("dpop"); strings.ToLower(v) {
+		case "", "0", "false", "no":
+		case "1", "true", "yes":
+			s.DPoP = true
+		default:
+			bad("dpop", "want 0 or 1, got %q", v)
+		}
+	default:
+		bad("auth_type", "want %s or %s, got %q", AuthAPIToken, AuthOAuth, s.AuthType)
+	}
+	if v := get("proxy_url"); v != "" {
+		u, err := url.Parse(v)
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			bad("proxy_url", "want http://host:port or https://host:port, got %q", redactProxy(v))
+		case u.Path != "" && u.Path != "/", u.RawQuery != "":
+			bad("proxy_url", "must be the proxy's address only (no path or query)")
+		case u.User != nil:
+			bad("proxy_url", "must not hold credentials; set proxy_username and proxy_password (kept in Splunk's secret store)")
+		default:
+			s.ProxyURL = u.Scheme + "://" + u.Host
+		}
+	}
+	s.ProxyUser, s.ProxyPassword = get("proxy_username"), get("proxy_password")
+	if s.ProxyPassword != "" && s.ProxyUser == "" {
+		bad("proxy_username", "is required when proxy_password is set")
+	}
+	switch s.CheckpointStore = get("checkpoint_store"); s.CheckpointStore {
+	case "":
+		s.CheckpointStore = CheckpointFile
+	case CheckpointFile, CheckpointKVStore:
+	default:
+		bad("checkpoint_store", "want %s or %s, got %q", CheckpointFile, CheckpointKVStore, s.CheckpointStore)
 	}
 	s.StartDate = get("start_date")
 	if s.StartDate != "" {
@@ -140,6 +226,34 @@ func FromParams(name string, params map[string]string) (*Settings, error) {
 		return nil, errors.Join(errs...)
 	}
 	return s, nil
+}
+
+// redactProxy drops credentials from a proxy URL before it appears in a message.
+func redactProxy(v string) string {
+	if u, err := url.Parse(v); err == nil && u.User != nil {
+		u.User = url.User("redacted")
+		return u.String()
+	}
+	if i := strings.LastIndex(v, "@"); i >= 0 {
+		return "(redacted)" + v[i:]
+	}
+	return v
+}
+
+// ProxyFunc returns the proxy to use for Okta requests: ProxyURL with its credentials when
+// set, else the standard HTTPS_PROXY / NO_PROXY environment.
+func (s *Settings) ProxyFunc() (func(*http.Request) (*url.URL, error), error) {
+	if s.ProxyURL == "" {
+		return http.ProxyFromEnvironment, nil
+	}
+	u, err := url.Parse(s.ProxyURL)
+	if err != nil {
+		return nil, fmt.Errorf("proxy_url: %w", err)
+	}
+	if s.ProxyUser != "" {
+		u.User = url.UserPassword(s.ProxyUser, s.ProxyPassword)
+	}
+	return http.ProxyURL(u), nil
 }
 
 func isKnown(k string) bool {

@@ -1,6 +1,7 @@
 package inputconf
 
 import (
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,6 +63,14 @@ func TestFromParamsErrors(t *testing.T) {
 		{"ca file missing", params("ca_file", filepath.Join(dir, "nope.pem")), []string{"ca_file: cannot read"}},
 		{"ca file is dir", params("ca_file", dir), []string{"ca_file:", "is a directory"}},
 		{"several at once", params("page_limit", "0", "rate_limit_pct", "101"), []string{"page_limit:", "rate_limit_pct:"}},
+		{"unknown auth", params("auth_type", "password"), []string{`auth_type: want api_token or oauth, got "password"`}},
+		{"oauth without client", params("auth_type", "oauth", "private_key", secret), []string{"client_id: is required with auth_type=oauth"}},
+		{"oauth without key", params("auth_type", "oauth", "client_id", "0oa1"), []string{"private_key: is required"}},
+		{"oauth bad dpop", params("auth_type", "oauth", "client_id", "0oa1", "private_key", secret, "dpop", "maybe"), []string{"dpop: want 0 or 1"}},
+		{"proxy scheme", params("proxy_url", "socks5://proxy:1080"), []string{"proxy_url: want http://host:port"}},
+		{"proxy with credentials", params("proxy_url", "http://bob:"+secret+"@proxy:3128"), []string{"proxy_url: must not hold credentials"}},
+		{"proxy password alone", params("proxy_password", secret), []string{"proxy_username: is required"}},
+		{"checkpoint store", params("checkpoint_store", "s3"), []string{`checkpoint_store: want file or kvstore, got "s3"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,4 +135,29 @@ func TestResolveStart(t *testing.T) {
 			assert.Equal(t, tt.warn, warn != "", "warning %q", warn)
 		})
 	}
+}
+
+func TestFromParamsProductionSettings(t *testing.T) {
+	s, err := FromParams("oktainput://x", params("api_token", "<delete>", "auth_type", "oauth", "client_id", "0oa1", "private_key", secret,
+		"key_id", "k1", "dpop", "1", "proxy_url", "http://proxy.corp:3128", "proxy_username", "bob", "proxy_password", secret,
+		"checkpoint_store", "kvstore"))
+	require.NoError(t, err)
+	assert.Equal(t, AuthOAuth, s.AuthType)
+	assert.Equal(t, []string{"okta.logs.read"}, s.Scopes)
+	assert.True(t, s.DPoP)
+	assert.Equal(t, "http://proxy.corp:3128", s.ProxyURL)
+	assert.Equal(t, CheckpointKVStore, s.CheckpointStore)
+	assert.NotContains(t, s.String(), secret)
+	proxy, err := s.ProxyFunc()
+	require.NoError(t, err)
+	u, err := proxy(httptest.NewRequest("GET", "https://acme.okta.com/api/v1/logs", nil))
+	require.NoError(t, err)
+	assert.Equal(t, "proxy.corp:3128", u.Host)
+	pw, _ := u.User.Password()
+	assert.Equal(t, secret, pw, "the proxy gets its credentials")
+
+	d, err := FromParams("oktainput://x", params())
+	require.NoError(t, err)
+	assert.Equal(t, AuthAPIToken, d.AuthType)
+	assert.Equal(t, CheckpointFile, d.CheckpointStore)
 }

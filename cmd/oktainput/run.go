@@ -91,7 +91,7 @@ func scheme() modinput.Scheme {
 		StreamingMode:         "xml",
 		Args: []modinput.Arg{
 			str("org_url", "Okta org URL", "Your Okta org, e.g. https://acme.okta.com (https, host name only).", true),
-			str("api_token", "API token", "An Okta API token of an admin who can read the System Log (Security > API > Tokens).", true),
+			str("api_token", "API token", "With auth_type=api_token (the default): an Okta API token of an admin who can read the System Log (Security > API > Tokens). Kept in Splunk's encrypted store.", false),
 			str("start_date", "Start date", "Where a new input starts: ISO 8601 (2026-11-01T00:00:00Z) or relative (-7d). Default: 7 days ago; at most 90 days.", false),
 			num("poll_interval", "Poll interval", "Seconds between polls once caught up (1-3600, default 10)."),
 			num("page_limit", "Page size", "Events per request (1-1000, default 1000)."),
@@ -99,6 +99,16 @@ func scheme() modinput.Scheme {
 			str("filter", "Filter", "Optional Okta SCIM filter, e.g. eventType sw \"user.session\".", false),
 			str("q", "Keywords", "Optional keyword search: at most 10 words of at most 40 characters.", false),
 			str("ca_file", "CA file", "Optional PEM file of CA certificates to trust for Okta, e.g. behind a TLS-inspecting proxy.", false),
+			str("auth_type", "Authentication", "api_token (default) or oauth: an Okta API Services app with a private_key_jwt client assertion.", false),
+			str("client_id", "OAuth client ID", "With auth_type=oauth: the Client ID of the Okta API Services app granted okta.logs.read.", false),
+			str("private_key", "OAuth private key", "With auth_type=oauth: the app's private key, PEM or JWK (RS256 or ES256). Kept in Splunk's encrypted store.", false),
+			str("key_id", "OAuth key ID", "With auth_type=oauth: the kid of the key registered on the app (read from a JWK when it has one).", false),
+			str("dpop", "DPoP", "With auth_type=oauth: 1 when the app requires Demonstrating Proof of Possession (DPoP) tokens.", false),
+			str("scopes", "OAuth scopes", "With auth_type=oauth: scopes to request, default okta.logs.read.", false),
+			str("proxy_url", "Proxy", "Optional http:// or https:// proxy for Okta, e.g. http://proxy.corp:3128. Default: the HTTPS_PROXY environment.", false),
+			str("proxy_username", "Proxy user", "Optional user name for the proxy.", false),
+			str("proxy_password", "Proxy password", "Optional proxy password. Kept in Splunk's encrypted store.", false),
+			str("checkpoint_store", "Checkpoint store", "file (default: splunkd's checkpoint_dir) or kvstore (the app's KV store, for inputs that move between forwarders or search-head-cluster members).", false),
 		},
 	}
 }
@@ -176,7 +186,7 @@ func runInput(ctx context.Context, s *inputconf.Settings, store checkpoint.Store
 }
 
 func newClient(s *inputconf.Settings, log *slog.Logger) (*okta.Client, error) {
-	tr, err := transport(s.CAFile)
+	tr, err := transport(s)
 	if err != nil {
 		return nil, err
 	}
@@ -189,11 +199,17 @@ func newClient(s *inputconf.Settings, log *slog.Logger) (*okta.Client, error) {
 	})
 }
 
-// transport is an HTTP transport with sane timeouts, the proxy from the environment
-// (HTTPS_PROXY, NO_PROXY) and, when caFile is set, those CAs trusted besides the system's.
-func transport(caFile string) (*http.Transport, error) {
+// transport is an HTTP transport with sane timeouts, the input's proxy_url (else the
+// standard HTTPS_PROXY / NO_PROXY environment) and, when ca_file is set, those CAs trusted
+// besides the system's.
+func transport(s *inputconf.Settings) (*http.Transport, error) {
+	proxy, err := s.ProxyFunc()
+	if err != nil {
+		return nil, err
+	}
+	caFile := s.CAFile
 	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
+		Proxy:                 proxy,
 		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          10,
