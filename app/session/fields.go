@@ -3,6 +3,7 @@ package session
 import (
 	"fmt"
 	"strconv"
+	"unsafe"
 )
 
 // CompactFields names, in order, the fields Event.Compact writes and FromFields reads back: the
@@ -23,71 +24,189 @@ func (e *Event) Compact() []string {
 		e.TargetID, e.TargetLogin, e.App, e.IP, e.UserAgent, e.SessionID, e.Result, e.Reason, e.Factor}
 }
 
-// FromFields fills e (except Ref) from one Splunk row, get returning a field's values (nil
-// when absent). It reads the compact fields when os_type is present, otherwise Splunk's own
-// extracted names (eventType, actor.id, target{}.type, ...). published is preferred to _time.
-// Errors wrap ErrNotOkta when there is no eventType.
-func FromFields(get func(name string) []string, e *Event) error {
-	if v := get("os_type"); len(v) > 0 && v[0] != "" {
-		return fromCompact(get, e)
+// WriteCompact writes the cells Compact returns, buf being scratch space for the time; it
+// returns buf for reuse.
+func (e *Event) WriteCompact(w CellWriter, buf []byte) []byte {
+	buf = buf[:0]
+	if e.Time != 0 {
+		buf = strconv.AppendInt(buf, e.Time, 10)
 	}
-	one := func(name string) string {
-		for _, v := range get(name) {
-			if !isNone(v) {
-				return v
-			}
-		}
+	w.ValueBytes(buf)
+	for _, v := range [...]string{e.UUID, e.Type, e.ActorID, e.ActorType, e.ActorLogin, e.ActorName,
+		e.TargetID, e.TargetLogin, e.App, e.IP, e.UserAgent, e.SessionID, e.Result, e.Reason, e.Factor} {
+		w.Value(v)
+	}
+	return buf
+}
+
+// Positions in RowFields of the fields FromRow reads.
+const (
+	fType = iota
+	fUUID
+	fActorID
+	fActorType
+	fActorLogin
+	fActorName
+	fIP
+	fUA
+	fSession
+	fResult
+	fReason
+	fFactor
+	fTargetType
+	fTargetID
+	fTargetLogin
+	fTargetName
+	fPublished
+	fTime
+	fCompact // CompactFields start here
+)
+
+// RowFields names the fields a Row serves, by position: Splunk's names for the Okta fields,
+// then CompactFields.
+var RowFields = append([]string{
+	"eventType", "uuid", "actor.id", "actor.type", "actor.alternateId", "actor.displayName",
+	"client.ipAddress", "client.userAgent.rawUserAgent", "authenticationContext.externalSessionId",
+	"outcome.result", "outcome.reason", "debugContext.debugData.factor",
+	"target{}.type", "target{}.id", "target{}.alternateId", "target{}.displayName",
+	"published", "_time",
+}, CompactFields...)
+
+// Row is one Splunk row as FromRow reads it.
+type Row interface {
+	// Values appends the values of field f (a position in RowFields) to dst, none when the
+	// row lacks it. The bytes must stay unchanged until FromRow returns.
+	Values(f int, dst [][]byte) [][]byte
+}
+
+// lowCardinality marks the fields (by position in RowFields) with a handful of distinct
+// values: they are shared through a small cache per field instead of copied per row. Other
+// values (users, addresses, sessions) are copied: a table to share them costs more CPU than
+// the allocation, and the engine holds only the events of its time window anyway.
+var lowCardinality = func() (m [fCompact + 16]bool) {
+	for _, f := range []int{fType, fActorType, fUA, fResult, fReason, fFactor, fTargetName,
+		fCompact + 2, fCompact + 4, fCompact + 9, fCompact + 11, fCompact + 13, fCompact + 14, fCompact + 15} {
+		m[f] = true
+	}
+	return m
+}()
+
+// strCache holds a field's recent values.
+type strCache struct {
+	s    [4]string
+	next uint8
+}
+
+// Extractor fills Events from rows, keeping scratch space between rows and sharing the values
+// of low-cardinality fields (event types, results, user agents) between the Events it makes.
+// The zero value is ready to use; an Extractor is not safe for concurrent use.
+type Extractor struct {
+	cache [fCompact + 16]strCache
+	vals  [4][][]byte
+}
+
+// str returns field f's value b as a string, from the field's cache when it holds it.
+func (x *Extractor) str(f int, b []byte) string {
+	if len(b) == 0 {
 		return ""
 	}
-	typ := one("eventType")
-	if typ == "" {
+	if !lowCardinality[f] {
+		return string(b)
+	}
+	c := &x.cache[f]
+	for _, s := range c.s {
+		if s == string(b) {
+			return s
+		}
+	}
+	s := string(b)
+	c.s[c.next%4] = s
+	c.next++
+	return s
+}
+
+// one returns the first value of field f that is not a "no value" spelling.
+func (x *Extractor) one(r Row, f int) []byte {
+	x.vals[0] = r.Values(f, x.vals[0][:0])
+	for _, v := range x.vals[0] {
+		if !isNone(view(v)) {
+			return v
+		}
+	}
+	return nil
+}
+
+// view looks at b as a string for the duration of a call that keeps no reference to it.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// FromRow fills e (except Ref) from one row, as FromFields does.
+func (x *Extractor) FromRow(r Row, e *Event) error {
+	x.vals[0] = r.Values(fCompact+2, x.vals[0][:0]) // os_type
+	if len(x.vals[0]) > 0 && len(x.vals[0][0]) > 0 {
+		return x.fromCompact(r, e)
+	}
+	typ := x.one(r, fType)
+	if typ == nil {
 		return fmt.Errorf("session: fields: %w", ErrNotOkta)
 	}
 	*e = Event{
-		Ref: e.Ref, Type: typ, UUID: one("uuid"),
-		ActorID: one("actor.id"), ActorType: one("actor.type"), ActorLogin: one("actor.alternateId"), ActorName: one("actor.displayName"),
-		IP: one("client.ipAddress"), UserAgent: one("client.userAgent.rawUserAgent"),
-		SessionID: one("authenticationContext.externalSessionId"),
-		Result:    one("outcome.result"), Reason: one("outcome.reason"), Factor: one("debugContext.debugData.factor"),
+		Ref: e.Ref, Type: x.str(fType, typ), UUID: string(x.one(r, fUUID)),
+		ActorID: x.str(fActorID, x.one(r, fActorID)), ActorType: x.str(fActorType, x.one(r, fActorType)),
+		ActorLogin: x.str(fActorLogin, x.one(r, fActorLogin)), ActorName: x.str(fActorName, x.one(r, fActorName)),
+		IP: x.str(fIP, x.one(r, fIP)), UserAgent: x.str(fUA, x.one(r, fUA)),
+		SessionID: x.str(fSession, x.one(r, fSession)),
+		Result:    x.str(fResult, x.one(r, fResult)), Reason: x.str(fReason, x.one(r, fReason)), Factor: x.str(fFactor, x.one(r, fFactor)),
 	}
 	// Splunk lists target{}.* as parallel multivalues, which line up only when every target
 	// has the member; misaligned lists are read only where the guess below is safe.
-	types, ids, logins, names := get("target{}.type"), get("target{}.id"), get("target{}.alternateId"), get("target{}.displayName")
-	users := 0
-	for _, t := range types {
-		if t == "User" {
-			users++
+	types := r.Values(fTargetType, x.vals[0][:0])
+	x.vals[0] = types
+	if len(types) > 0 {
+		ids := r.Values(fTargetID, x.vals[1][:0])
+		logins := r.Values(fTargetLogin, x.vals[2][:0])
+		names := r.Values(fTargetName, x.vals[3][:0])
+		x.vals[1], x.vals[2], x.vals[3] = ids, logins, names
+		users := 0
+		for _, t := range types {
+			if string(t) == "User" {
+				users++
+			}
+		}
+		at := func(vals [][]byte, i int) []byte {
+			var v []byte
+			switch {
+			case len(vals) == len(types):
+				v = vals[i]
+			case len(vals) == 1 && users == 1 && string(types[i]) == "User":
+				// One value for one User target among targets that lack the member: most
+				// likely the User's, as Okta omits ids of apps and policies more often than
+				// of users.
+				v = vals[0]
+			}
+			if isNone(view(v)) {
+				return nil
+			}
+			return v
+		}
+		for i, t := range types {
+			switch {
+			case string(t) == "User" && e.TargetID == "" && at(ids, i) != nil:
+				e.TargetID, e.TargetLogin = x.str(fTargetID, at(ids, i)), x.str(fTargetLogin, at(logins, i))
+			case string(t) == "AppInstance" && e.App == "":
+				e.App = x.str(fTargetName, at(names, i))
+			case isAuthenticator(view(t)) && e.Factor == "":
+				e.Factor = x.str(fTargetName, at(names, i))
+			}
 		}
 	}
-	at := func(vals []string, i int) string {
-		switch {
-		case len(vals) == len(types):
-			return clean(vals[i])
-		case len(vals) == 1 && users == 1 && types[i] == "User":
-			// One value for one User target among targets that lack the member: most likely
-			// the User's, as Okta omits ids of apps and policies more often than of users.
-			return clean(vals[0])
-		}
-		return ""
-	}
-	for i, t := range types {
-		switch {
-		case t == "User" && e.TargetID == "" && at(ids, i) != "":
-			e.TargetID, e.TargetLogin = at(ids, i), at(logins, i)
-		case t == "AppInstance" && e.App == "":
-			e.App = at(names, i)
-		case isAuthenticator(t) && e.Factor == "":
-			e.Factor = at(names, i)
-		}
-	}
-	if p := one("published"); p != "" {
-		if t, err := parsePublished(p); err == nil {
+	if p := x.one(r, fPublished); p != nil {
+		if t, err := parsePublished(view(p)); err == nil {
 			e.Time = t
 		}
 	}
 	if e.Time == 0 {
-		if p := one("_time"); p != "" {
-			t, err := parseEpoch(p)
+		if p := x.one(r, fTime); p != nil {
+			t, err := parseEpoch(view(p))
 			if err != nil {
 				return fmt.Errorf("session: fields: %w", err)
 			}
@@ -98,22 +217,48 @@ func FromFields(get func(name string) []string, e *Event) error {
 }
 
 // fromCompact reads the fields Event.Compact wrote.
-func fromCompact(get func(name string) []string, e *Event) error {
+func (x *Extractor) fromCompact(r Row, e *Event) error {
 	var v [16]string
-	for i, name := range CompactFields {
-		if vals := get(name); len(vals) > 0 {
-			v[i] = clean(vals[0])
+	var t int64
+	for i := range CompactFields {
+		x.vals[0] = r.Values(fCompact+i, x.vals[0][:0])
+		if len(x.vals[0]) == 0 || isNone(view(x.vals[0][0])) {
+			continue
+		}
+		switch i {
+		case 0:
+			var err error
+			if t, err = strconv.ParseInt(view(x.vals[0][0]), 10, 64); err != nil {
+				return fmt.Errorf("session: fields: os_time %q: %w", truncate(string(x.vals[0][0])), errTimestamp)
+			}
+		case 1:
+			v[i] = string(x.vals[0][0])
+		default:
+			v[i] = x.str(fCompact+i, x.vals[0][0])
 		}
 	}
-	*e = Event{Ref: e.Ref, UUID: v[1], Type: v[2], ActorID: v[3], ActorType: v[4], ActorLogin: v[5], ActorName: v[6],
+	*e = Event{Ref: e.Ref, Time: t, UUID: v[1], Type: v[2], ActorID: v[3], ActorType: v[4], ActorLogin: v[5], ActorName: v[6],
 		TargetID: v[7], TargetLogin: v[8], App: v[9], IP: v[10], UserAgent: v[11], SessionID: v[12],
 		Result: v[13], Reason: v[14], Factor: v[15]}
-	if v[0] != "" {
-		t, err := strconv.ParseInt(v[0], 10, 64)
-		if err != nil {
-			return fmt.Errorf("session: fields: os_time %q: %w", truncate(v[0]), errTimestamp)
-		}
-		e.Time = t
-	}
 	return nil
+}
+
+// FromFields fills e (except Ref) from one Splunk row, get returning a field's values (nil
+// when absent). It reads the compact fields when os_type is present, otherwise Splunk's own
+// extracted names (eventType, actor.id, target{}.type, ...). published is preferred to _time.
+// Errors wrap ErrNotOkta when there is no eventType. A command reading many rows should use
+// an Extractor and a Row instead: it allocates far less.
+func FromFields(get func(name string) []string, e *Event) error {
+	var x Extractor
+	return x.FromRow(getterRow(get), e)
+}
+
+// getterRow serves a Row from a getter by name.
+type getterRow func(name string) []string
+
+func (g getterRow) Values(f int, dst [][]byte) [][]byte {
+	for _, v := range g(RowFields[f]) {
+		dst = append(dst, []byte(v))
+	}
+	return dst
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -206,6 +207,7 @@ func flatten(raw []byte) map[string][]string {
 }
 
 func TestFromFieldsMatchesParseRaw(t *testing.T) {
+	var x Extractor // shared by every row, as a command shares one
 	for _, f := range append(sampleFiles, "../scenarios/sspr.ndjson", "../scenarios/app_signin.ndjson", "../scenarios/signin_success_push.ndjson") {
 		for i, line := range readLines(t, filepath.Join("testdata", "okta-samples", f)) {
 			var want, got, back Event
@@ -213,10 +215,18 @@ func TestFromFieldsMatchesParseRaw(t *testing.T) {
 			fields := flatten(line)
 			require.NoError(t, FromFields(func(n string) []string { return fields[n] }, &got), "%s:%d", f, i+1)
 			assert.Equal(t, want, got, "%s:%d", f, i+1)
+			var shared Event
+			require.NoError(t, x.FromRow(getterRow(func(n string) []string { return fields[n] }), &shared))
+			assert.Equal(t, want, shared, "shared Extractor %s:%d", f, i+1)
 
 			compact := map[string][]string{}
 			for j, v := range got.Compact() {
 				compact[CompactFields[j]] = []string{v}
+			}
+			var cells cellRecorder
+			got.WriteCompact(&cells, nil)
+			for j, v := range got.Compact() {
+				assert.Equal(t, v, strings.Join(cells[j], ""), "WriteCompact %s %s:%d", CompactFields[j], f, i+1)
 			}
 			require.NoError(t, FromFields(func(n string) []string { return compact[n] }, &back))
 			assert.Equal(t, got, back, "compact round trip %s:%d", f, i+1)
@@ -314,5 +324,25 @@ func hasDuplicateKeys(raw []byte) bool {
 				top[v] = true
 			}
 		}
+	}
+}
+
+func TestExtractorSharesLowCardinalityStrings(t *testing.T) {
+	var x Extractor
+	var first Event
+	types := []string{"user.session.start", "policy.evaluate_sign_on", "user.authentication.verify", "user.authentication.sso", "user.authentication.auth_via_mfa"}
+	for i := range 100 {
+		fields := map[string][]string{"eventType": {types[i%len(types)]}, "_time": {"1581711537.7"},
+			"actor.id": {fmt.Sprintf("00u%017d", i)}, "outcome.result": {"SUCCESS"}}
+		var e Event
+		require.NoError(t, x.FromRow(getterRow(func(n string) []string { return fields[n] }), &e))
+		require.Equal(t, fields["actor.id"][0], e.ActorID)
+		require.Equal(t, types[i%len(types)], e.Type)
+		require.Equal(t, "SUCCESS", e.Result)
+		if i == 0 {
+			first = e
+			continue
+		}
+		require.Same(t, unsafe.StringData(first.Result), unsafe.StringData(e.Result), "row %d: one string for a repeated value", i)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
+	"runtime/debug"
 	"slices"
 	"testing"
 
@@ -85,3 +87,25 @@ func BenchmarkCommandFieldsOnly(b *testing.B) {
 }
 
 func slicesSortFunc[T any](s []T, cmp func(a, b T) int) { slices.SortFunc(s, cmp) }
+
+// BenchmarkCommandReplay runs the command over a recorded splunkd stream named by
+// OKTASESSION_REPLAY (uncompressed, e.g. one bench/oktasession.sh wrote), with main's memory
+// limit on top of the stream, to profile what a real stream costs.
+func BenchmarkCommandReplay(b *testing.B) {
+	path := os.Getenv("OKTASESSION_REPLAY")
+	if path == "" {
+		b.Skip("OKTASESSION_REPLAY names no recorded stream")
+	}
+	in, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The recorded stream lives in the heap here, not in a pipe: the limit is main's above it.
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(memoryLimit + int64(len(in))))
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		if code := Run(context.Background(), nil, bytes.NewReader(in), io.Discard, io.Discard); code != 0 {
+			b.Fatal("exit", code)
+		}
+	}
+}

@@ -157,9 +157,7 @@ func (c *command) mapRows(r *scp.RowReader, w *scp.RowWriter) error {
 			c.timeBuf = formatMillis(c.timeBuf[:0], c.ev.Time)
 			w.ValueBytes(c.timeBuf)
 		}
-		for _, v := range c.ev.Compact() {
-			w.Value(v)
-		}
+		c.timeBuf = c.ev.WriteCompact(w, c.timeBuf)
 		if idx >= 0 {
 			w.ValueBytes(r.Value(idx))
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 
 	"github.com/oktasight/oktasight/app/scp"
@@ -18,72 +19,52 @@ const (
 )
 
 // extractor turns rows into session Events: from the compact fields a map phase wrote, else
-// from Okta JSON in _raw, else from Splunk's extracted fields. It keeps per-field scratch
-// space and interns repeated values, so a row costs a few small allocations.
+// from Okta JSON in _raw, else from Splunk's extracted fields. It serves session.Extractor the
+// row's cells by column, looked up once per chunk, straight from the chunk body.
 type extractor struct {
-	r       *scp.RowReader
-	raw     int // _raw column, -1 when absent
-	time    int // _time column
-	osType  int // os_type column of compact records
-	typ     int // eventType column
-	scratch [][]string
-	bytes   [][]byte
-	get     func(name string) []string
-	// calls remembers, per position in a row's sequence of lookups, the field asked for:
-	// FromFields asks for the same names in the same order on every row, so the k-th lookup
-	// usually hits calls[k] without a map access.
-	calls []lookup
-	k     int
-}
-
-type lookup struct {
-	name  string
-	idx   int
-	cache *[8]string // recent values of a low-cardinality field, nil for others
-}
-
-// lowCardinality lists fields with a handful of distinct values: they are shared through a
-// small cache instead of allocated per row. Other values are copied; a map to intern them
-// costs more CPU than the allocation it saves.
-var lowCardinality = map[string]bool{
-	"eventType": true, "os_type": true, "actor.type": true, "os_actor_type": true,
-	"outcome.result": true, "os_result": true, "target{}.type": true,
+	r    *scp.RowReader
+	raw  int   // _raw column, -1 when absent
+	time int   // _time column
+	cols []int // column of each session.RowFields entry, -1 when absent
+	x    session.Extractor
 }
 
 func newExtractor() *extractor {
-	x := &extractor{}
-	x.get = x.values
-	return x
+	return &extractor{cols: make([]int, len(session.RowFields))}
 }
 
 // bind looks up the columns of a new chunk.
 func (x *extractor) bind(r *scp.RowReader) {
 	x.r = r
-	x.raw, x.time, x.osType, x.typ = r.Index("_raw"), r.Index("_time"), r.Index("os_type"), r.Index("eventType")
-	if cap(x.scratch) < r.NumFields() {
-		x.scratch = make([][]string, r.NumFields())
+	x.raw, x.time = r.Index("_raw"), r.Index("_time")
+	for f, name := range session.RowFields {
+		x.cols[f] = r.Index(name)
 	}
-	x.scratch = x.scratch[:r.NumFields()]
-	x.calls = x.calls[:0]
 }
+
+// Field positions in session.RowFields the extractor checks itself.
+var (
+	fieldType   = slices.Index(session.RowFields, "eventType")
+	fieldOSType = slices.Index(session.RowFields, "os_type")
+)
 
 // event fills ev from the reader's current row.
 func (x *extractor) event(ev *session.Event) outcome {
 	r := x.r
-	x.k = 0
+	typ, osType := x.cols[fieldType], x.cols[fieldOSType]
 	switch {
-	case x.osType >= 0 && len(r.Value(x.osType)) > 0:
-		if session.FromFields(x.get, ev) != nil {
+	case osType >= 0 && len(r.Value(osType)) > 0:
+		if x.x.FromRow(x, ev) != nil {
 			return rowNotOkta
 		}
 	case x.raw >= 0 && len(r.Value(x.raw)) > 0:
 		err := session.ParseRaw(r.Value(x.raw), ev)
-		if err != nil && (x.typ < 0 || session.FromFields(x.get, ev) != nil) {
+		if err != nil && (typ < 0 || x.x.FromRow(x, ev) != nil) {
 			// _raw is not Okta JSON (ParseRaw's ErrNotJSON or ErrNotOkta) and no fields either.
 			return rowNotOkta
 		}
 	default:
-		if x.typ < 0 || session.FromFields(x.get, ev) != nil {
+		if typ < 0 || x.x.FromRow(x, ev) != nil {
 			return rowNotOkta
 		}
 	}
@@ -96,57 +77,21 @@ func (x *extractor) event(ev *session.Event) outcome {
 	return rowEvent
 }
 
-// values is the getter session.FromFields reads a row through.
-func (x *extractor) values(name string) []string {
-	var l lookup
-	if x.k < len(x.calls) && x.calls[x.k].name == name {
-		l = x.calls[x.k]
-	} else {
-		l = lookup{name: name, idx: x.r.Index(name)}
-		if lowCardinality[name] {
-			l.cache = new([8]string)
-		}
-		if x.k < len(x.calls) {
-			x.calls[x.k] = l
-		} else if x.k == len(x.calls) {
-			x.calls = append(x.calls, l)
-		}
-	}
-	x.k++
-	i := l.idx
+// Values serves session.Extractor: field f's values in the current row, the plain cell when
+// its __mv_ twin is broken.
+func (x *extractor) Values(f int, dst [][]byte) [][]byte {
+	i := x.cols[f]
 	if i < 0 {
-		return nil
+		return dst
 	}
-	var err error
-	x.bytes, err = x.r.Values(i, x.bytes[:0])
+	out, err := x.r.Values(i, dst)
 	if err != nil {
-		x.bytes = x.bytes[:0]
 		if v := x.r.Value(i); len(v) > 0 {
-			x.bytes = append(x.bytes, v) // a broken __mv_ cell: fall back to the plain column
+			return append(dst, v)
 		}
+		return dst
 	}
-	out := x.scratch[i][:0]
-	for _, b := range x.bytes {
-		out = append(out, str(b, l.cache))
-	}
-	x.scratch[i] = out
 	return out
-}
-
-// str returns b as a string, from cache when it holds an equal one.
-func str(b []byte, cache *[8]string) string {
-	if cache == nil {
-		return string(b)
-	}
-	for i, s := range cache {
-		if s == string(b) && (s != "" || i == 0) {
-			return s
-		}
-	}
-	s := string(b)
-	copy(cache[1:], cache[:7])
-	cache[0] = s
-	return s
 }
 
 var errEpoch = errors.New("not epoch seconds")
