@@ -88,10 +88,15 @@ func (c *Client) attempt(ctx context.Context, u *url.URL, where string) (*Page, 
 	resp, err := c.http.Do(req)
 	if err != nil {
 		err = fmt.Errorf("okta: GET %s: %w", where, unwrapURLError(err))
+		var auth authError
 		switch {
 		case errors.Is(err, errRedirect):
 			return nil, result{err: err}
 		case ctx.Err() != nil:
+			return nil, result{err: err}
+		case errors.As(err, &auth) && !auth.Temporary():
+			// The auth transport could not get a credential and says retrying will not help
+			// (a wrong key, a missing grant): stop with its message.
 			return nil, result{err: err}
 		}
 		return nil, result{err: err, retry: true}
@@ -237,4 +242,12 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 	c.stats.Throttled += waited
 	c.mu.Unlock()
 	return err
+}
+
+// authError is an error from an auth transport (such as an OAuth token request) that knows
+// whether trying again can succeed, and what an admin should change.
+type authError interface {
+	error
+	Temporary() bool
+	Hint() string
 }

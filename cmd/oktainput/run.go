@@ -21,8 +21,11 @@ import (
 	"github.com/oktasight/oktasight/app/checkpoint"
 	"github.com/oktasight/oktasight/app/inputconf"
 	"github.com/oktasight/oktasight/app/modinput"
+	"github.com/oktasight/oktasight/app/oauth"
 	"github.com/oktasight/oktasight/app/okta"
 	"github.com/oktasight/oktasight/app/poll"
+	"github.com/oktasight/oktasight/app/secrets"
+	"github.com/oktasight/oktasight/app/splunkd"
 	"github.com/oktasight/oktasight/app/splunklog"
 )
 
@@ -44,7 +47,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	log := slog.New(splunklog.New(stderr, logLevel(getenv("OKTAINPUT_LOG_LEVEL"))))
 	switch {
 	case len(args) == 0:
-		return runSplunk(ctx, stdin, stdout, log)
+		return runSplunk(ctx, stdin, stdout, getenv, log)
 	case args[0] == "--scheme":
 		if err := modinput.WriteScheme(stdout, scheme()); err != nil {
 			log.Error("oktainput scheme failed", "error", err)
@@ -52,7 +55,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return 0
 	case args[0] == "--validate-arguments":
-		return validate(ctx, stdin, stdout, log)
+		return validate(ctx, stdin, stdout, getenv, log)
 	case args[0] == "run":
 		return runStandalone(ctx, args[1:], stdout, stderr, getenv, log)
 	case args[0] == "--version" || args[0] == "version":
@@ -115,12 +118,19 @@ func scheme() modinput.Scheme {
 
 // runSplunk is scenario 3 of the modular-input protocol: configuration XML on stdin, events
 // on stdout. splunkd closes stdin after the configuration; that is not a request to stop.
-func runSplunk(ctx context.Context, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
+func runSplunk(ctx context.Context, stdin io.Reader, stdout io.Writer, getenv func(string) string, log *slog.Logger) int {
 	cfg, err := modinput.ParseInputConfig(stdin)
 	if err != nil {
 		log.Error("oktainput cannot read its configuration from splunkd", "error", err)
 		return 1
 	}
+	sp, err := splunkd.New(splunkd.Config{ServerURI: cfg.ServerURI, SessionKey: cfg.SessionKey, App: appName,
+		SplunkHome: getenv("SPLUNK_HOME"), Logger: log})
+	if err != nil {
+		log.Error("oktainput cannot talk to splunkd (needed for the encrypted secrets and the KV store)", "error", oneLine(err))
+		return 1
+	}
+	resolver := secretResolver(sp)
 	out := bufio.NewWriterSize(stdout, 1<<20)
 	ew := modinput.NewEventWriter(out)
 	defer func() {
@@ -134,9 +144,11 @@ func runSplunk(ctx context.Context, stdin io.Reader, stdout io.Writer, log *slog
 		failed int
 	)
 	for _, st := range cfg.Stanzas {
-		params := map[string]string{}
-		for k, v := range st.Params {
-			params[k] = v
+		params, err := resolver.Resolve(ctx, st.Name, st.Params, true)
+		if err != nil {
+			log.Error("oktainput stopped: its secrets are not available", "stanza", st.Name, "error", oneLine(err))
+			failed++
+			continue
 		}
 		s, err := inputconf.FromParams(st.Name, params)
 		if err != nil {
@@ -144,7 +156,10 @@ func runSplunk(ctx context.Context, stdin io.Reader, stdout io.Writer, log *slog
 			failed++
 			continue
 		}
-		store := &checkpoint.FileStore{Dir: cfg.CheckpointDir}
+		var store checkpoint.Store = &checkpoint.FileStore{Dir: cfg.CheckpointDir}
+		if s.CheckpointStore == inputconf.CheckpointKVStore {
+			store = &checkpoint.KVStore{KV: sp}
+		}
 		sink := poll.NewSplunkSink(ew, st.Name, s.Source(), inputconf.Sourcetype, s.Index, s.Host)
 		wg.Add(1)
 		go func() {
@@ -190,9 +205,17 @@ func newClient(s *inputconf.Settings, log *slog.Logger) (*okta.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	var auth http.RoundTripper = okta.NewSSWSTransport(s.APIToken, tr)
+	if s.AuthType == inputconf.AuthOAuth {
+		auth, err = oauth.NewTransport(oauth.Config{OrgURL: s.OrgURL, ClientID: s.ClientID, PrivateKey: []byte(s.PrivateKey),
+			KeyID: s.KeyID, Scopes: s.Scopes, DPoP: s.DPoP, Base: tr, Logger: log.With("stanza", s.Name)})
+		if err != nil {
+			return nil, fmt.Errorf("oauth: %w", err)
+		}
+	}
 	return okta.New(okta.Config{
 		OrgURL:       s.OrgURL,
-		HTTPClient:   &http.Client{Transport: okta.NewSSWSTransport(s.APIToken, tr)},
+		HTTPClient:   &http.Client{Transport: auth},
 		RateLimitPct: s.RateLimitPct,
 		Logger:       log.With("stanza", s.Name),
 		UserAgent:    "oktasight-oktainput/" + version,
@@ -238,7 +261,7 @@ func transport(s *inputconf.Settings) (*http.Transport, error) {
 
 // validate is scenario 2: check every setting, then make one real request with the token.
 // Success is silence and exit 0; failure is Splunk's error XML on stdout and exit 1.
-func validate(ctx context.Context, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
+func validate(ctx context.Context, stdin io.Reader, stdout io.Writer, getenv func(string) string, log *slog.Logger) int {
 	fail := func(msg string) int {
 		if err := modinput.WriteValidationError(stdout, msg); err != nil {
 			log.Error("oktainput validation reply failed", "error", err)
@@ -249,7 +272,19 @@ func validate(ctx context.Context, stdin io.Reader, stdout io.Writer, log *slog.
 	if err != nil {
 		return fail("oktainput could not read the validation request from splunkd: " + err.Error())
 	}
-	s, err := inputconf.FromParams(req.Name, req.Params)
+	params := req.Params
+	if hasMask(params) {
+		// Editing an input whose secrets are stored: validate with the stored values.
+		sp, err := splunkd.New(splunkd.Config{ServerURI: req.ServerURI, SessionKey: req.SessionKey, App: appName,
+			SplunkHome: getenv("SPLUNK_HOME"), Logger: log})
+		if err == nil {
+			params, err = secretResolver(sp).Resolve(ctx, req.Name, params, false)
+		}
+		if err != nil {
+			return fail(oneLine(err))
+		}
+	}
+	s, err := inputconf.FromParams(req.Name, params)
 	if err != nil {
 		return fail(oneLine(err))
 	}
@@ -353,6 +388,22 @@ func runStandalone(ctx context.Context, args []string, stdout, stderr io.Writer,
 		return 1
 	}
 	return 0
+}
+
+// appName is the Splunk app: the realm of its secrets and the namespace of its KV store.
+const appName = "oktasight"
+
+func secretResolver(sp *splunkd.Client) *secrets.Resolver {
+	return &secrets.Resolver{Store: sp, Realm: appName, Scheme: "oktainput", Params: inputconf.Secrets}
+}
+
+func hasMask(params map[string]string) bool {
+	for _, p := range inputconf.Secrets {
+		if strings.TrimSpace(params[p]) == secrets.Mask {
+			return true
+		}
+	}
+	return false
 }
 
 // oneLine joins a multi-error into one line: splunkd would split a multi-line message.

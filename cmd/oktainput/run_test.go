@@ -21,6 +21,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/oktasight/oktasight/app/splunkd/splunkdtest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -38,6 +40,7 @@ type fakeOkta struct {
 	onServe  func(n int) // called after each page is served, with the request count
 	srv      *httptest.Server
 	caFile   string
+	sp       *splunkdtest.Server // the splunkd that holds the inputs' secrets
 }
 
 func newFakeOkta(t *testing.T, n int) *fakeOkta {
@@ -45,6 +48,7 @@ func newFakeOkta(t *testing.T, n int) *fakeOkta {
 	f.add(n)
 	f.srv = httptest.NewTLSServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
+	f.sp = splunkdtest.New(t, "oktasight", "sessionkey123")
 	f.caFile = filepath.Join(t.TempDir(), "ca.pem")
 	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.srv.Certificate().Raw})
 	require.NoError(t, os.WriteFile(f.caFile, pemBytes, 0o600))
@@ -129,6 +133,9 @@ func (f *fakeOkta) stanza(name string, extra ...string) string {
 	for i := 0; i+1 < len(extra); i += 2 {
 		params[extra[i]] = extra[i+1]
 	}
+	f.sp.Lock()
+	f.sp.Inputs["oktainput/"+name] = map[string]string{}
+	f.sp.Unlock()
 	var b strings.Builder
 	fmt.Fprintf(&b, `<stanza name="oktainput://%s" app="oktasight">`, name)
 	for k, v := range params {
@@ -143,8 +150,8 @@ func (f *fakeOkta) stanza(name string, extra ...string) string {
 	return b.String()
 }
 
-func inputXML(dir string, stanzas ...string) string {
-	return `<?xml version="1.0" encoding="UTF-8"?><input><server_host>hf1</server_host><server_uri>https://127.0.0.1:8089</server_uri>` +
+func (f *fakeOkta) inputXML(dir string, stanzas ...string) string {
+	return `<?xml version="1.0" encoding="UTF-8"?><input><server_host>hf1</server_host><server_uri>` + f.sp.URL + `</server_uri>` +
 		`<session_key>sessionkey123</session_key><checkpoint_dir>` + dir + `</checkpoint_dir><configuration>` +
 		strings.Join(stanzas, "") + `</configuration></input>`
 }
@@ -294,7 +301,7 @@ func TestValidateArguments(t *testing.T) {
 func TestRunDeliversEveryEventOnceAcrossRuns(t *testing.T) {
 	f := newFakeOkta(t, 2500)
 	dir := t.TempDir()
-	in := inputXML(dir, f.stanza("prod"))
+	in := f.inputXML(dir, f.stanza("prod"))
 
 	r := run(context.Background(), in)
 	require.Equal(t, 0, r.code, r.stderr)
@@ -349,7 +356,7 @@ func TestRunStopsOnRevokedTokenWithoutLeakingIt(t *testing.T) {
 	f := newFakeOkta(t, 5)
 	f.status = http.StatusUnauthorized
 	dir := t.TempDir()
-	r := run(context.Background(), inputXML(dir, f.stanza("prod")))
+	r := run(context.Background(), f.inputXML(dir, f.stanza("prod")))
 	assert.Equal(t, 1, r.code)
 	assert.Empty(t, parseStream(t, r.stdout))
 	assert.Contains(t, r.stderr, "ERROR oktainput stopped")
@@ -365,7 +372,7 @@ func TestRunStopsOnRevokedTokenWithoutLeakingIt(t *testing.T) {
 func TestRunBadStanzaDoesNotStopTheOthers(t *testing.T) {
 	f := newFakeOkta(t, 20)
 	dir := t.TempDir()
-	r := run(context.Background(), inputXML(dir, f.stanza("bad", "org_url", "http://acme.okta.com"), f.stanza("good")))
+	r := run(context.Background(), f.inputXML(dir, f.stanza("bad", "org_url", "http://acme.okta.com"), f.stanza("good")))
 	assert.Equal(t, 1, r.code, "one input failed")
 	assert.Contains(t, r.stderr, `stanza=oktainput://bad`)
 	assert.Contains(t, r.stderr, "must use https")
@@ -375,7 +382,7 @@ func TestRunBadStanzaDoesNotStopTheOthers(t *testing.T) {
 func TestRunStopFinishesThePageAndSavesTheCheckpoint(t *testing.T) {
 	f := newFakeOkta(t, 5000)
 	dir := t.TempDir()
-	in := inputXML(dir, f.stanza("prod", "page_limit", "500"))
+	in := f.inputXML(dir, f.stanza("prod", "page_limit", "500"))
 	ctx, cancel := context.WithCancel(context.Background())
 	f.onServe = func(n int) {
 		if n == 3 {
@@ -434,4 +441,66 @@ func TestUnknownArguments(t *testing.T) {
 	assert.Equal(t, 2, r.code)
 	assert.Contains(t, r.stderr, "unknown arguments")
 	assert.Empty(t, r.stdout, "stdout belongs to the protocol")
+}
+
+func TestRunMovesSecretsIntoSplunksStore(t *testing.T) {
+	f := newFakeOkta(t, 30)
+	dir := t.TempDir()
+	r := run(context.Background(), f.inputXML(dir, f.stanza("prod")))
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Len(t, parseStream(t, r.stdout), 30)
+	f.sp.Lock()
+	stored, masked := f.sp.Passwords["oktasight:prod:"], f.sp.Inputs["oktainput/prod"]["api_token"]
+	f.sp.Unlock()
+	assert.Equal(t, token, stored, "the token is in storage/passwords (realm oktasight, user prod)")
+	assert.Equal(t, "********", masked, "inputs.conf now holds the mask")
+
+	// splunkd now starts the input with the mask: the token comes from the store.
+	f.add(5)
+	r = run(context.Background(), f.inputXML(dir, f.stanza("prod", "api_token", "********")))
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Len(t, parseStream(t, r.stdout), 5)
+	assertNoSecret(t, "stderr", r.stderr)
+
+	// Validation of an edited input with the mask checks the stored token against Okta.
+	v := strings.Replace(validationXML(map[string]string{"org_url": f.srv.URL, "api_token": "********", "ca_file": f.caFile}),
+		"https://127.0.0.1:8089", f.sp.URL, 1)
+	v = strings.Replace(v, "<session_key>k</session_key>", "<session_key>sessionkey123</session_key>", 1)
+	v = strings.Replace(v, `<item name="prod">`, `<item name="oktainput://prod">`, 1)
+	vr := run(context.Background(), v, "--validate-arguments")
+	assert.Equal(t, 0, vr.code, vr.stdout+vr.stderr)
+}
+
+func TestRunStopsWhenSplunkdIsUnreachable(t *testing.T) {
+	f := newFakeOkta(t, 3)
+	in := strings.Replace(f.inputXML(t.TempDir(), f.stanza("prod")), f.sp.URL, "https://127.0.0.1:1", 1)
+	r := run(context.Background(), in)
+	assert.Equal(t, 1, r.code)
+	assert.Empty(t, parseStream(t, r.stdout), "no events without the secret store")
+	assert.Contains(t, r.stderr, "cannot store it in Splunk's encrypted store")
+	assertNoSecret(t, "stderr", r.stderr)
+}
+
+func TestRunWithKVStoreCheckpoint(t *testing.T) {
+	f := newFakeOkta(t, 1500)
+	f.sp.Lock()
+	f.sp.KV["oktasight_checkpoints"] = map[string][]byte{}
+	f.sp.Unlock()
+	dir := t.TempDir()
+	in := f.inputXML(dir, f.stanza("prod", "checkpoint_store", "kvstore"))
+	r := run(context.Background(), in)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Len(t, parseStream(t, r.stdout), 1500)
+	f.sp.Lock()
+	docs := len(f.sp.KV["oktasight_checkpoints"])
+	f.sp.Unlock()
+	assert.Equal(t, 1, docs, "the checkpoint is a KV-store document")
+	entries, _ := os.ReadDir(dir)
+	assert.Empty(t, entries, "and not a file")
+
+	// Another forwarder (a fresh checkpoint_dir) resumes from the KV store.
+	f.add(7)
+	r = run(context.Background(), f.inputXML(t.TempDir(), f.stanza("prod", "checkpoint_store", "kvstore")))
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Len(t, parseStream(t, r.stdout), 7)
 }
