@@ -2,6 +2,7 @@ package scp
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -220,7 +221,27 @@ func FuzzRowReader(f *testing.F) {
 	f.Add([]byte("t,__mv_t\r\n\"say \"\"hi\"\"\",\r\n"))
 	f.Add([]byte("t,__mv_t\nx,$x\n"))
 	f.Add([]byte("\"a\n"))
+	f.Add([]byte("a,b\r\nx,y\r\nz\r,w\r"))
 	f.Fuzz(func(t *testing.T, body []byte) {
+		// The fast path for rows without quotes reads exactly what the full parser reads.
+		fast, slow := RowReader{}, RowReader{slow: true}
+		errFast, errSlow := fast.Reset(body), slow.Reset(body)
+		if fmt.Sprint(errFast) != fmt.Sprint(errSlow) {
+			t.Fatalf("Reset: fast %v, slow %v", errFast, errSlow)
+		}
+		for errFast == nil {
+			okFast, okSlow := fast.Next(), slow.Next()
+			if okFast != okSlow || fmt.Sprint(fast.Err()) != fmt.Sprint(slow.Err()) {
+				t.Fatalf("row %d: fast %v %v, slow %v %v", fast.Row(), okFast, fast.Err(), okSlow, slow.Err())
+			}
+			if !okFast {
+				break
+			}
+			if fmt.Sprintf("%q %q", fast.cells, fast.Line()) != fmt.Sprintf("%q %q", slow.cells, slow.Line()) {
+				t.Fatalf("row %d: fast %q %q, slow %q %q", fast.Row(), fast.cells, fast.Line(), slow.cells, slow.Line())
+			}
+		}
+
 		var r RowReader
 		if err := r.Reset(body); err != nil {
 			if _, ok := err.(*ParseError); !ok {
@@ -313,4 +334,20 @@ func FuzzDecodeMV(f *testing.F) {
 			t.Fatalf("re-encoded %q as %q", cell, got)
 		}
 	})
+}
+
+func TestAppendCellFindsSpecialBytesAnywhere(t *testing.T) {
+	for _, c := range []byte{'"', ',', '\n', '\r', 'a', 0x80, 0xff, '!', '#'} {
+		for n := 1; n <= 20; n++ {
+			for at := range n {
+				b := bytes.Repeat([]byte{'x'}, n)
+				b[at] = c
+				want := string(b)
+				if c == '"' || c == ',' || c == '\n' || c == '\r' {
+					want = `"` + strings.ReplaceAll(string(b), `"`, `""`) + `"`
+				}
+				require.Equal(t, want, string(appendCell(nil, string(b))), "byte %q at %d of %d", c, at, n)
+			}
+		}
+	}
 }
