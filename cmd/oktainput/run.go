@@ -2,12 +2,10 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -38,8 +36,10 @@ Splunk runs it as a modular input:
 
 Standalone, without a Splunk forwarder:
   oktainput run --org-url https://acme.okta.com --token-env OKTA_API_TOKEN \
-      --checkpoint-dir DIR [--out events.ndjson] [--start-date -7d] [--once] ...
-  oktainput run -h                 all standalone flags
+      --checkpoint-dir DIR [--out events.ndjson | --hec-url URL | --scs-tenant T] [--start-date -7d] [--once] ...
+  oktainput backfill --org-url ... --checkpoint-dir DIR --since 2026-11-20T03:00:00Z --until 2026-11-20T09:00:00Z
+      [--splunkd-url https://splunk:8089]   read a closed range again, skipping events already indexed
+  oktainput run -h, oktainput backfill -h   all flags
 `
 
 // Run is the whole command; main only wires the process to it, so tests drive it directly.
@@ -58,6 +58,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return validate(ctx, stdin, stdout, getenv, log)
 	case args[0] == "run":
 		return runStandalone(ctx, args[1:], stdout, stderr, getenv, log)
+	case args[0] == "backfill":
+		return runBackfill(ctx, args[1:], stdout, stderr, getenv, log)
 	case args[0] == "--version" || args[0] == "version":
 		fmt.Fprintln(stdout, "oktainput", version)
 		return 0
@@ -323,73 +325,6 @@ func probe(ctx context.Context, s *inputconf.Settings, log *slog.Logger) error {
 	return fmt.Errorf("cannot reach %s: %w", s.OrgURL, err)
 }
 
-// runStandalone polls one org outside Splunk, writing NDJSON.
-func runStandalone(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, log *slog.Logger) int {
-	fs := flag.NewFlagSet("oktainput run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var (
-		orgURL    = fs.String("org-url", "", "Okta org URL, e.g. https://acme.okta.com (required)")
-		tokenEnv  = fs.String("token-env", "OKTA_API_TOKEN", "name of the environment variable holding the API token")
-		cpDir     = fs.String("checkpoint-dir", "", "directory for the checkpoint (required)")
-		outPath   = fs.String("out", "-", "NDJSON output file (appended), - for stdout")
-		startDate = fs.String("start-date", "", "ISO 8601 or relative (-7d); default 7 days ago")
-		pollEvery = fs.String("poll-interval", "", "seconds between polls once caught up (default 10)")
-		pageLimit = fs.String("page-limit", "", "events per request, 1-1000 (default 1000)")
-		ratePct   = fs.String("rate-limit-pct", "", "percent of the org's rate limit to use, 1-100 (default 50)")
-		filter    = fs.String("filter", "", "Okta SCIM filter")
-		q         = fs.String("q", "", "keyword search")
-		caFile    = fs.String("ca-file", "", "PEM file of extra CA certificates to trust")
-		name      = fs.String("name", "standalone", "input name (the checkpoint key)")
-		once      = fs.Bool("once", false, "exit once caught up instead of polling forever")
-	)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if *cpDir == "" {
-		fmt.Fprintln(stderr, "ERROR oktainput run: --checkpoint-dir is required")
-		return 2
-	}
-	params := map[string]string{
-		"org_url": *orgURL, "api_token": getenv(*tokenEnv), "start_date": *startDate,
-		"poll_interval": *pollEvery, "page_limit": *pageLimit, "rate_limit_pct": *ratePct,
-		"filter": *filter, "q": *q, "ca_file": *caFile,
-	}
-	if *once {
-		params["interval"] = "once"
-	}
-	s, err := inputconf.FromParams("oktainput://"+*name, params)
-	if err != nil {
-		msg := oneLine(err)
-		if getenv(*tokenEnv) == "" {
-			msg = strings.ReplaceAll(msg, "api_token: is required", "api_token: is required: set the environment variable "+*tokenEnv)
-		}
-		fmt.Fprintf(stderr, "ERROR oktainput run: %s\n", msg)
-		return 2
-	}
-	var out io.Writer = stdout
-	if *outPath != "-" {
-		f, err := os.OpenFile(*outPath, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o640)
-		if err != nil {
-			fmt.Fprintf(stderr, "ERROR oktainput run: --out: %v\n", err)
-			return 1
-		}
-		defer f.Close()
-		if err := dropTornTail(f, log); err != nil {
-			fmt.Fprintf(stderr, "ERROR oktainput run: --out: %v\n", err)
-			return 1
-		}
-		out = f
-	}
-	if err := runInput(ctx, s, &checkpoint.FileStore{Dir: *cpDir}, poll.NewNDJSONSink(out), log); err != nil {
-		log.Error("oktainput stopped", "stanza", s.Name, "error", oneLine(err))
-		return 1
-	}
-	return 0
-}
-
 // appName is the Splunk app: the realm of its secrets and the namespace of its KV store.
 const appName = "oktasight"
 
@@ -409,36 +344,4 @@ func hasMask(params map[string]string) bool {
 // oneLine joins a multi-error into one line: splunkd would split a multi-line message.
 func oneLine(err error) string {
 	return strings.ReplaceAll(err.Error(), "\n", "; ")
-}
-
-// dropTornTail cuts an unfinished last line from the output file. A process killed while
-// writing a page leaves part of an event behind; that page was never checkpointed, so it is
-// fetched and written again, and the fragment would otherwise become a corrupt line.
-func dropTornTail(f *os.File, log *slog.Logger) error {
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() || st.Size() == 0 {
-		return err
-	}
-	const chunk = 64 << 10
-	size := st.Size()
-	buf := make([]byte, chunk)
-	for end := size; end > 0; {
-		start := max(end-chunk, 0)
-		n, err := f.ReadAt(buf[:end-start], start)
-		if err != nil && !errors.Is(err, io.EOF) {
-			return fmt.Errorf("check the end of %s: %w", f.Name(), err)
-		}
-		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
-			keep := start + int64(i) + 1
-			if keep == size {
-				return nil
-			}
-			log.Warn("oktainput removed an unfinished event at the end of the output file; its page is fetched again",
-				"file", f.Name(), "bytes", size-keep)
-			return f.Truncate(keep)
-		}
-		end = start
-	}
-	log.Warn("oktainput removed an unfinished event at the end of the output file; its page is fetched again", "file", f.Name(), "bytes", size)
-	return f.Truncate(0)
 }
