@@ -25,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/oktasight/oktasight/app/oktasim"
+	"github.com/oktasight/oktasight/app/splunkd/splunkdtest"
 )
 
 const hecToken = "hec-TOKEN-7c1e0f-recognisable"
@@ -152,6 +153,26 @@ func TestBackfillCommand(t *testing.T) {
 	assert.Contains(t, r.stderr, "already done")
 	data2, _ := os.ReadFile(out)
 	assert.Equal(t, len(data), len(data2), "a completed range is not read again")
+
+	// --redo with splunkd reachable: every event of the range is already indexed, none is written.
+	sp := splunkdtest.New(t, "oktasight", "sessionkey123")
+	var export strings.Builder
+	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var e struct{ UUID string }
+		require.NoError(t, json.Unmarshal([]byte(line), &e))
+		last := i == lines-1
+		fmt.Fprintf(&export, `{"preview":false,"offset":%d,"lastrow":%v,"result":{"uuid":%q}}`+"\n", i, last, e.UUID)
+	}
+	sp.Lock()
+	sp.ExportBody = export.String()
+	sp.Unlock()
+	var outb, errb bytes.Buffer
+	env := map[string]string{"OKTA_API_TOKEN": token, "SPLUNKD_TOKEN": "sessionkey123"}
+	code := Run(context.Background(), append(args, "--redo", "--splunkd-url", sp.URL), strings.NewReader(""), &outb, &errb, func(k string) string { return env[k] })
+	require.Equal(t, 0, code, errb.String())
+	assert.Contains(t, errb.String(), fmt.Sprintf("skipped_indexed=%d written=0", want))
+	data3, _ := os.ReadFile(out)
+	assert.Equal(t, len(data), len(data3), "nothing already indexed is written again")
 
 	r = run(context.Background(), "", "backfill", "--org-url", hs.URL, "--checkpoint-dir", dir, "--since", until.Format(time.RFC3339), "--until", since.Format(time.RFC3339))
 	assert.Equal(t, 2, r.code)
