@@ -15,7 +15,7 @@ type item struct {
 // order they last received an event, which is (nearly) the order in which they fall due.
 type keyBuf struct {
 	key        string
-	items      []item
+	items      []packed
 	edge       int64 // the buffered time furthest in the stream's direction
 	prev, next *keyBuf
 }
@@ -34,7 +34,7 @@ type Engine struct {
 	dir     int8 // +1 oldest first, -1 newest first, 0 not known yet
 	wm      int64
 	haveWM  bool
-	pending []item // events seen before the direction is known; all within Disorder of the first
+	pending []packed // events seen before the direction is known; all within Disorder of the first
 	keys    map[string]*keyBuf
 	head    *keyBuf
 	tail    *keyBuf
@@ -43,6 +43,7 @@ type Engine struct {
 	stats   Stats
 	closed  bool
 	m       machine
+	ev      Event // scratch for place
 }
 
 // New returns an Engine that calls emit for every sequence of a selected flow and, when assign
@@ -76,7 +77,8 @@ func New(o Options, emit func(*Sequence), assign func(ref int64, a Assignment)) 
 // Stats returns the counters so far.
 func (e *Engine) Stats() Stats { return e.stats }
 
-// Add feeds one event; the engine copies it. Events must come in the Options' order (or, with
+// Add feeds one event; the engine copies it, strings included, so ev may point into a buffer
+// the caller reuses once Add returns. Events must come in the Options' order (or, with
 // OrderAuto, consistently oldest first or newest first); events out of order by more than
 // Options.Disorder are still sequenced, but possibly differently from sorted input.
 func (e *Engine) Add(ev *Event) {
@@ -93,7 +95,7 @@ func (e *Engine) Add(ev *Event) {
 		e.stats.Ignored++
 		return
 	}
-	it := item{ev: *ev, cls: c}
+	it := pack(ev, c)
 	if e.dir == 0 {
 		// Decide only on a difference beyond Disorder, so jitter cannot fake the direction.
 		if d := ev.Time - e.pending0(ev.Time); d <= e.o.Disorder.Milliseconds() && d >= -e.o.Disorder.Milliseconds() {
@@ -101,7 +103,7 @@ func (e *Engine) Add(ev *Event) {
 			return
 		}
 		e.dir = 1
-		if ev.Time < e.pending[0].ev.Time {
+		if ev.Time < e.pending[0].time {
 			e.dir = -1
 		}
 		e.replay()
@@ -114,7 +116,7 @@ func (e *Engine) pending0(t int64) int64 {
 	if len(e.pending) == 0 {
 		return t
 	}
-	return e.pending[0].ev.Time
+	return e.pending[0].time
 }
 
 // replay places the events that arrived before the direction was known.
@@ -126,13 +128,14 @@ func (e *Engine) replay() {
 }
 
 // place buffers an event under its key and sequences the keys that became complete.
-func (e *Engine) place(it *item) {
-	key := e.keyOf(&it.ev, it.cls)
+func (e *Engine) place(it *packed) {
+	it.unpack(&e.ev)
+	key := e.keyOf(&e.ev, it.cls) // shares it.data, so the key needs no copy of its own
 	if key == "" {
 		e.stats.NoKey++
 		return
 	}
-	t := it.ev.Time
+	t := it.time
 	d := int64(e.dir)
 	switch {
 	case !e.haveWM || (t-e.wm)*d > 0:
@@ -235,14 +238,19 @@ func (e *Engine) unlink(kb *keyBuf) {
 func (e *Engine) flush(kb *keyBuf) {
 	e.unlink(kb)
 	delete(e.keys, kb.key)
+	e.m.items = slices.Grow(e.m.items[:0], len(kb.items))[:len(kb.items)]
 	sorted := e.m.sorted[:0]
 	for i := range kb.items {
-		sorted = append(sorted, &kb.items[i])
+		it := &e.m.items[i]
+		kb.items[i].unpack(&it.ev)
+		it.cls = kb.items[i].cls
+		sorted = append(sorted, it)
 	}
 	slices.SortFunc(sorted, compareItems)
 	e.m.run(kb.key, sorted)
 	clear(sorted)
 	e.m.sorted = sorted[:0]
+	clear(e.m.items)
 	clear(kb.items)
 	if cap(kb.items) > 16 {
 		// Keep only small buffers: a recycled key would otherwise keep the largest capacity

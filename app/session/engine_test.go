@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -440,4 +441,38 @@ func TestFactorNames(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, factorName(tt.byType, tt.logged), "%q/%q", tt.byType, tt.logged)
 	}
+}
+
+// TestAddCopiesStrings feeds every event with its strings in one buffer that is overwritten
+// after Add returns, as a command's row reader reuses its chunk: the sequences must not change.
+func TestAddCopiesStrings(t *testing.T) {
+	events := loadScenario(t, "interleaved")
+	want := run(DefaultOptions(), events)
+	var got result
+	eng := New(DefaultOptions(), func(s *Sequence) {
+		got.Sequences = append(got.Sequences, map[string]any{"row": fmt.Sprintf("%q", s.Fields())})
+	}, nil)
+	var wantRows []map[string]any
+	ref := New(DefaultOptions(), func(s *Sequence) {
+		wantRows = append(wantRows, map[string]any{"row": fmt.Sprintf("%q", s.Fields())})
+	}, nil)
+	buf := make([]byte, 0, 1<<16)
+	for _, ev := range events {
+		ref.Add(&ev)
+		view := ev
+		buf = buf[:0]
+		for _, s := range strs(&view) {
+			start := len(buf)
+			buf = append(buf, *s...)
+			*s = unsafe.String(unsafe.SliceData(buf[start:]), len(*s))
+		}
+		eng.Add(&view)
+		for i := range buf {
+			buf[i] = '#'
+		}
+	}
+	eng.Close()
+	ref.Close()
+	require.NotEmpty(t, want.Sequences)
+	require.Equal(t, wantRows, got.Sequences)
 }

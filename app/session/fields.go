@@ -81,8 +81,7 @@ type Row interface {
 
 // lowCardinality marks the fields (by position in RowFields) with a handful of distinct
 // values: they are shared through a small cache per field instead of copied per row. Other
-// values (users, addresses, sessions) are copied: a table to share them costs more CPU than
-// the allocation, and the engine holds only the events of its time window anyway.
+// values (users, addresses, sessions) point into the row: Engine.Add copies what it keeps.
 var lowCardinality = func() (m [fCompact + 16]bool) {
 	for _, f := range []int{fType, fActorType, fUA, fResult, fReason, fFactor, fTargetName,
 		fCompact + 2, fCompact + 4, fCompact + 9, fCompact + 11, fCompact + 13, fCompact + 14, fCompact + 15} {
@@ -97,21 +96,23 @@ type strCache struct {
 	next uint8
 }
 
-// Extractor fills Events from rows, keeping scratch space between rows and sharing the values
-// of low-cardinality fields (event types, results, user agents) between the Events it makes.
-// The zero value is ready to use; an Extractor is not safe for concurrent use.
+// Extractor fills Events from rows without copying them: an Event's strings point into the
+// row's bytes (valid until those change; Engine.Add copies them), except the values of
+// low-cardinality fields (event types, results, user agents), shared from a small cache. The
+// zero value is ready to use; an Extractor is not safe for concurrent use.
 type Extractor struct {
 	cache [fCompact + 16]strCache
 	vals  [4][][]byte
 }
 
-// str returns field f's value b as a string, from the field's cache when it holds it.
+// str returns field f's value b as a string: from the field's cache when it has few values,
+// else a view of b.
 func (x *Extractor) str(f int, b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
 	if !lowCardinality[f] {
-		return string(b)
+		return view(b)
 	}
 	c := &x.cache[f]
 	for _, s := range c.s {
@@ -139,7 +140,8 @@ func (x *Extractor) one(r Row, f int) []byte {
 // view looks at b as a string for the duration of a call that keeps no reference to it.
 func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
-// FromRow fills e (except Ref) from one row, as FromFields does.
+// FromRow fills e (except Ref) from one row, as FromFields does. e's strings may point into
+// the row's bytes.
 func (x *Extractor) FromRow(r Row, e *Event) error {
 	x.vals[0] = r.Values(fCompact+2, x.vals[0][:0]) // os_type
 	if len(x.vals[0]) > 0 && len(x.vals[0][0]) > 0 {
@@ -150,7 +152,7 @@ func (x *Extractor) FromRow(r Row, e *Event) error {
 		return fmt.Errorf("session: fields: %w", ErrNotOkta)
 	}
 	*e = Event{
-		Ref: e.Ref, Type: x.str(fType, typ), UUID: string(x.one(r, fUUID)),
+		Ref: e.Ref, Type: x.str(fType, typ), UUID: view(x.one(r, fUUID)),
 		ActorID: x.str(fActorID, x.one(r, fActorID)), ActorType: x.str(fActorType, x.one(r, fActorType)),
 		ActorLogin: x.str(fActorLogin, x.one(r, fActorLogin)), ActorName: x.str(fActorName, x.one(r, fActorName)),
 		IP: x.str(fIP, x.one(r, fIP)), UserAgent: x.str(fUA, x.one(r, fUA)),
@@ -232,7 +234,7 @@ func (x *Extractor) fromCompact(r Row, e *Event) error {
 				return fmt.Errorf("session: fields: os_time %q: %w", truncate(string(x.vals[0][0])), errTimestamp)
 			}
 		case 1:
-			v[i] = string(x.vals[0][0])
+			v[i] = view(x.vals[0][0])
 		default:
 			v[i] = x.str(fCompact+i, x.vals[0][0])
 		}

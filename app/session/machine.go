@@ -31,6 +31,7 @@ type machine struct {
 	ids               []uint64 // ids emitted in this run, to tell apart sequences of duplicated events
 	seq               Sequence
 	sorted            []*item
+	items             []item // a key's events unpacked for a run
 	maxPause, maxSpan int64
 }
 
