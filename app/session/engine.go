@@ -44,6 +44,7 @@ type Engine struct {
 	closed  bool
 	m       machine
 	ev      Event // scratch for place
+	arena   arena // the bytes of buffered events
 }
 
 // New returns an Engine that calls emit for every sequence of a selected flow and, when assign
@@ -95,7 +96,7 @@ func (e *Engine) Add(ev *Event) {
 		e.stats.Ignored++
 		return
 	}
-	it := pack(ev, c)
+	it := e.arena.pack(ev, c)
 	if e.dir == 0 {
 		// Decide only on a difference beyond Disorder, so jitter cannot fake the direction.
 		if d := ev.Time - e.pending0(ev.Time); d <= e.o.Disorder.Milliseconds() && d >= -e.o.Disorder.Milliseconds() {
@@ -108,7 +109,7 @@ func (e *Engine) Add(ev *Event) {
 		}
 		e.replay()
 	}
-	e.place(&it)
+	e.place(&it, ev)
 }
 
 // pending0 returns the time of the first pending event, or t when there is none.
@@ -122,15 +123,17 @@ func (e *Engine) pending0(t int64) int64 {
 // replay places the events that arrived before the direction was known.
 func (e *Engine) replay() {
 	for i := range e.pending {
-		e.place(&e.pending[i])
+		p := &e.pending[i]
+		p.unpack(&e.ev)
+		e.place(p, &e.ev)
 	}
 	e.pending = nil
 }
 
 // place buffers an event under its key and sequences the keys that became complete.
-func (e *Engine) place(it *packed) {
-	it.unpack(&e.ev)
-	key := e.keyOf(&e.ev, it.cls) // shares it.data, so the key needs no copy of its own
+// ev is the event it packs, whose strings may be the caller's.
+func (e *Engine) place(it *packed, ev *Event) {
+	key := e.keyOf(ev, it.cls)
 	if key == "" {
 		e.stats.NoKey++
 		return
@@ -145,7 +148,9 @@ func (e *Engine) place(it *packed) {
 	}
 	kb := e.keys[key]
 	if kb == nil {
-		kb = e.newKey(key, t)
+		// The key the engine keeps must be its own: the same key from the packed copy.
+		it.unpack(&e.ev)
+		kb = e.newKey(e.keyOf(&e.ev, it.cls), t)
 	} else if (t-kb.edge)*d > 0 {
 		kb.edge = t
 	}

@@ -2,7 +2,7 @@ package session
 
 import (
 	"math"
-	"strings"
+	"unsafe"
 )
 
 // numStrings is how many string fields an Event has.
@@ -24,25 +24,36 @@ func strs(e *Event) [numStrings]*string {
 		&e.TargetID, &e.TargetLogin, &e.App, &e.IP, &e.UserAgent, &e.SessionID, &e.Result, &e.Reason, &e.Factor}
 }
 
-// pack copies ev. Strings beyond 4 GiB in total do not occur in Okta events; they are cut.
-func pack(ev *Event, c *class) packed {
+// arenaBlock is the size of the blocks packed strings are copied into.
+const arenaBlock = 64 << 10
+
+// arena hands out immutable copies of bytes from large blocks, so copying an event costs no
+// allocation of its own. Bytes once written are never changed, so the strings stay valid for
+// as long as anything refers to them, and a block is freed when nothing does.
+type arena struct{ block []byte }
+
+// pack copies ev into a. Strings beyond 4 GiB in total do not occur in Okta events; they are cut.
+func (a *arena) pack(ev *Event, c *class) packed {
 	p := packed{time: ev.Time, ref: ev.Ref, cls: c}
 	src := strs(ev)
 	n := 0
 	for _, s := range src {
 		n += len(*s)
 	}
-	var b strings.Builder
-	b.Grow(min(n, math.MaxUint32))
+	n = min(n, math.MaxUint32)
+	if cap(a.block)-len(a.block) < n {
+		a.block = make([]byte, 0, max(arenaBlock, n))
+	}
+	start := len(a.block)
 	for i, s := range src {
-		if b.Len()+len(*s) > math.MaxUint32 {
-			p.end[i] = uint32(b.Len())
+		if len(a.block)-start+len(*s) > n {
+			p.end[i] = uint32(len(a.block) - start)
 			continue
 		}
-		b.WriteString(*s)
-		p.end[i] = uint32(b.Len())
+		a.block = append(a.block, *s...)
+		p.end[i] = uint32(len(a.block) - start)
 	}
-	p.data = b.String()
+	p.data = unsafe.String(unsafe.SliceData(a.block[start:]), len(a.block)-start)
 	return p
 }
 
