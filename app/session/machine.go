@@ -2,7 +2,6 @@ package session
 
 import (
 	"encoding/hex"
-	"hash/fnv"
 	"strconv"
 	"strings"
 )
@@ -269,27 +268,48 @@ func (m *machine) build(f *flowRun) *Sequence {
 // from a sequence of identical events emitted earlier in the same run.
 func (m *machine) id(f *flowRun) string {
 	first := &f.items[0].ev
+	var num [24]byte
 	for n := 0; ; n++ {
-		h := fnv.New64a()
-		h.Write([]byte(f.kind.String()))
-		h.Write([]byte{0})
-		h.Write([]byte(m.key))
-		h.Write([]byte{0})
-		h.Write([]byte(first.UUID))
-		h.Write(strconv.AppendInt([]byte{0}, first.Time, 10))
+		h := fnv64a(fnvOffset, f.kind.String())
+		h = fnv64a(h, "\x00")
+		h = fnv64a(h, m.key)
+		h = fnv64a(h, "\x00")
+		h = fnv64a(h, first.UUID)
+		h = fnvBytes(h, strconv.AppendInt(append(num[:0], 0), first.Time, 10))
 		if n > 0 {
-			h.Write(strconv.AppendInt([]byte{0}, int64(n), 10))
+			h = fnvBytes(h, strconv.AppendInt(append(num[:0], 0), int64(n), 10))
 		}
-		sum := h.Sum64()
-		if !containsID(m.ids, sum) {
-			m.ids = append(m.ids, sum)
+		if !containsID(m.ids, h) {
+			m.ids = append(m.ids, h)
 			var b [8]byte
 			for i := range b {
-				b[i] = byte(sum >> (56 - 8*i))
+				b[i] = byte(h >> (56 - 8*i))
 			}
-			return hex.EncodeToString(b[:])
+			var x [16]byte
+			hex.Encode(x[:], b[:])
+			return string(x[:])
 		}
 	}
+}
+
+// FNV-1a, 64 bits (hash/fnv's New64a without its allocation per id).
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func fnv64a(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * fnvPrime
+	}
+	return h
+}
+
+func fnvBytes(h uint64, b []byte) uint64 {
+	for _, c := range b {
+		h = (h ^ uint64(c)) * fnvPrime
+	}
+	return h
 }
 
 func containsID(ids []uint64, id uint64) bool {

@@ -59,10 +59,10 @@ func (a *arena) pack(ev *Event, c *class) packed {
 
 // unpack fills ev from p; its strings share p's bytes.
 func (p *packed) unpack(ev *Event) {
-	ev.Time, ev.Ref = p.time, p.ref
-	start := uint32(0)
-	for i, s := range strs(ev) {
-		*s = p.data[start:p.end[i]]
-		start = p.end[i]
-	}
+	d, e := p.data, &p.end
+	*ev = Event{Time: p.time, Ref: p.ref,
+		UUID: d[:e[0]], Type: d[e[0]:e[1]], ActorID: d[e[1]:e[2]], ActorType: d[e[2]:e[3]],
+		ActorLogin: d[e[3]:e[4]], ActorName: d[e[4]:e[5]], TargetID: d[e[5]:e[6]], TargetLogin: d[e[6]:e[7]],
+		App: d[e[7]:e[8]], IP: d[e[8]:e[9]], UserAgent: d[e[9]:e[10]], SessionID: d[e[10]:e[11]],
+		Result: d[e[11]:e[12]], Reason: d[e[12]:e[13]], Factor: d[e[13]:e[14]]}
 }
