@@ -236,9 +236,10 @@ func writeCA(t *testing.T, s *httptest.Server) string {
 
 // connectProxy is an HTTP CONNECT proxy that requires credentials.
 type connectProxy struct {
-	mu      sync.Mutex
-	tunnels []string
-	refuse  bool
+	mu       sync.Mutex
+	tunnels  []string
+	refuse   bool
+	password string // default "proxy-secret-pw"
 }
 
 func (p *connectProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -246,7 +247,11 @@ func (p *connectProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
 		return
 	}
-	want := "Basic " + basic("bob", "proxy-secret-pw")
+	pw := p.password
+	if pw == "" {
+		pw = "proxy-secret-pw"
+	}
+	want := "Basic " + basic("bob", pw)
 	if p.refuse || r.Header.Get("Proxy-Authorization") != want {
 		w.WriteHeader(http.StatusProxyAuthRequired)
 		return
