@@ -34,6 +34,7 @@ type standaloneFlags struct {
 	hecURL, hecTokenEnv, hecIndex, hecSource, hecHost, hecCAFile                  *string
 	hecAck, hecGzip                                                               *bool
 	hecAckTimeout, retryFor                                                       *time.Duration
+	hecBatchBytes                                                                 *int
 	scsTenant, scsTokenEnv, scsHostname                                           *string
 }
 
@@ -65,6 +66,7 @@ func addStandaloneFlags(fs *flag.FlagSet) *standaloneFlags {
 		hecHost:       fs.String("hec-host", "", "HEC/SCS: host field"),
 		hecAck:        fs.Bool("hec-ack", true, "HEC: wait for indexer acknowledgement before saving the checkpoint"),
 		hecGzip:       fs.Bool("hec-gzip", true, "HEC: gzip request bodies"),
+		hecBatchBytes: fs.Int("hec-batch-bytes", 1<<20, "HEC: largest request body before compression (keep under the server's max_content_length)"),
 		hecAckTimeout: fs.Duration("hec-ack-timeout", 5*time.Minute, "HEC: resend a batch not acknowledged within this"),
 		retryFor:      fs.Duration("sink-retry-for", 15*time.Minute, "HEC/SCS: give up on a page after retrying this long"),
 		scsTenant:     fs.String("scs-tenant", "", "send events to Splunk Cloud Services ingest for this tenant"),
@@ -132,7 +134,7 @@ func (f *standaloneFlags) sink(s *inputconf.Settings, stdout io.Writer, getenv f
 			return nil, nil, fmt.Errorf("--hec-ca-file: %w", err)
 		}
 		h, err := hec.New(hec.Config{URL: *f.hecURL, Token: tok, Index: *f.hecIndex, Source: source, Sourcetype: inputconf.Sourcetype, HTTPClient: hc,
-			Host: *f.hecHost, UseACK: *f.hecAck, DisableGzip: !*f.hecGzip, AckTimeout: *f.hecAckTimeout, RetryFor: *f.retryFor, Logger: log})
+			Host: *f.hecHost, UseACK: *f.hecAck, BatchBytes: *f.hecBatchBytes, DisableGzip: !*f.hecGzip, AckTimeout: *f.hecAckTimeout, RetryFor: *f.retryFor, Logger: log})
 		if err != nil {
 			return nil, nil, fmt.Errorf("hec: %w", err)
 		}
