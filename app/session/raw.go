@@ -361,9 +361,7 @@ func (s *rawScanner) str() span {
 	j := s.i + 1
 	for {
 		start := j
-		for j < len(s.b) && s.b[j] != '"' && s.b[j] != '\\' && s.b[j] >= 0x20 {
-			j++
-		}
+		j = plainEnd(s.b, j)
 		s.buf = append(s.buf, s.b[start:j]...)
 		if j >= len(s.b) {
 			s.i = j
@@ -470,9 +468,7 @@ func (s *rawScanner) skip() {
 		s.i++
 		s.elements(s.skip)
 	case c == '"':
-		mark := len(s.buf)
-		s.str()
-		s.buf = s.buf[:mark] // a skipped string is validated, not kept
+		s.skipString()
 	case c == 't':
 		s.word("true")
 	case c == 'f':
@@ -495,6 +491,60 @@ func (s *rawScanner) skip() {
 	default:
 		s.fail(fmt.Sprintf("unexpected %q", c))
 	}
+}
+
+// skipString validates the string at s.i without decoding it.
+func (s *rawScanner) skipString() {
+	j := s.i + 1
+	for {
+		j = plainEnd(s.b, j)
+		if j >= len(s.b) {
+			s.i = j
+			s.fail("unterminated string")
+			return
+		}
+		switch s.b[j] {
+		case '"':
+			s.i = j + 1
+			return
+		case '\\':
+			mark := len(s.buf)
+			n, ok := s.escape(j)
+			s.buf = s.buf[:mark] // validated, not kept
+			if !ok {
+				s.i = j
+				s.fail("bad escape in string")
+				return
+			}
+			j = n
+		default:
+			s.i = j
+			s.fail("control character in string")
+			return
+		}
+	}
+}
+
+// plainEnd returns the index of the first byte from j on that ends a run of plain string
+// bytes (a quote, a backslash or a control character), len(b) when there is none. It looks
+// at eight bytes at a time: JSON strings are mostly plain.
+func plainEnd(b []byte, j int) int {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	for ; j+8 <= len(b); j += 8 {
+		x := uint64(b[j]) | uint64(b[j+1])<<8 | uint64(b[j+2])<<16 | uint64(b[j+3])<<24 |
+			uint64(b[j+4])<<32 | uint64(b[j+5])<<40 | uint64(b[j+6])<<48 | uint64(b[j+7])<<56
+		q := x ^ (lo * '"')
+		bs := x ^ (lo * '\\')
+		// (v - lo) &^ v & hi flags zero bytes; (x - 0x20*lo) &^ x & hi flags bytes < 0x20
+		// (bytes >= 0x80 have their high bit set in x and are excluded by &^ x).
+		if ((q-lo)&^q|(bs-lo)&^bs|(x-lo*0x20)&^x)&hi != 0 {
+			break
+		}
+	}
+	for j < len(b) && b[j] != '"' && b[j] != '\\' && b[j] >= 0x20 {
+		j++
+	}
+	return j
 }
 
 func (s *rawScanner) word(w string) {

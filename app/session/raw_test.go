@@ -346,3 +346,20 @@ func TestExtractorSharesLowCardinalityStrings(t *testing.T) {
 		require.Same(t, unsafe.StringData(first.Result), unsafe.StringData(e.Result), "row %d: one string for a repeated value", i)
 	}
 }
+
+func TestPlainEndFindsEveryStopByte(t *testing.T) {
+	for c := range 256 {
+		stop := c == '"' || c == '\\' || c < 0x20
+		for n := 1; n <= 20; n++ {
+			for at := range n {
+				b := bytes.Repeat([]byte{0xC3}, n) // high bytes, as in UTF-8, are plain
+				b[at] = byte(c)
+				want := n
+				if stop {
+					want = at
+				}
+				require.Equal(t, want, plainEnd(b, 0), "byte %#x at %d of %d", c, at, n)
+			}
+		}
+	}
+}
