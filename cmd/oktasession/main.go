@@ -20,9 +20,30 @@ import (
 // events at no measurable CPU cost; 52 MiB costs about 10% more CPU (bench/oktasession.sh).
 const memoryLimit = 56 << 20
 
+// limitFor returns the soft memory limit for a process that holds a chunk body of n bytes.
+// A body of more than a quarter of memoryLimit (full _raw events: 50 000 rows of 2 KB are
+// about 100 MB) raises it to leave room for twice the body, or the collector would run
+// without pause under a limit the live heap alone exceeds.
+func limitFor(n int) int64 {
+	if n <= memoryLimit/4 {
+		return memoryLimit
+	}
+	return memoryLimit + 2*int64(n)
+}
+
+// fitChunk is called with each chunk's body length; main sets it when the limit is ours.
+var fitChunk func(n int)
+
 func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(memoryLimit)
+		limit := int64(memoryLimit)
+		debug.SetMemoryLimit(limit)
+		fitChunk = func(n int) {
+			if l := limitFor(n); l > limit {
+				limit = l
+				debug.SetMemoryLimit(limit)
+			}
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	code := Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)

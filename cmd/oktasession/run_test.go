@@ -535,3 +535,18 @@ func TestEpochMillis(t *testing.T) {
 	}
 	assert.Equal(t, "1717200000.050", string(formatMillis(nil, 1717200000050)))
 }
+
+func TestLimitFor(t *testing.T) {
+	tests := []struct {
+		body int
+		want int64
+	}{
+		{0, memoryLimit},
+		{11 << 20, memoryLimit}, // a fields-only chunk of 50 000 rows
+		{memoryLimit / 4, memoryLimit},
+		{105 << 20, memoryLimit + 210<<20}, // 50 000 rows of 2 KB _raw
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, limitFor(tc.body), "body %d", tc.body)
+	}
+}
