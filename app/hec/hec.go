@@ -18,9 +18,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/oktasight/oktasight/app/clock"
 	"io"
 	"log/slog"
-	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -134,7 +134,7 @@ func New(cfg Config) (*Sink, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
+		cfg.Sleep = clock.Sleep
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -480,35 +480,13 @@ func (r *retrier) wait(ctx context.Context, err error, what string) error {
 	if r.s.cfg.Now().After(r.deadline) {
 		return fmt.Errorf("%w (gave up after retrying for %s)", err, r.s.cfg.RetryFor)
 	}
-	d := backoff(r.attempt, r.s.cfg.MaxBackoff)
+	d := clock.Backoff(r.attempt, firstBackoff, r.s.cfg.MaxBackoff)
 	r.attempt++
 	r.s.log.Warn("hec: retrying", "what", what, "attempt", r.attempt, "in", d.String(), "error", err.Error())
 	if serr := r.s.cfg.Sleep(ctx, d); serr != nil {
 		return fmt.Errorf("%w (stopped: %w)", err, serr)
 	}
 	return nil
-}
-
-// backoff is the wait before retry n (from 0): exponential from firstBackoff, capped, with
-// the upper half jittered so that many pollers do not retry in step.
-func backoff(n int, maxWait time.Duration) time.Duration {
-	d := maxWait
-	if n < 30 {
-		d = min(firstBackoff<<n, maxWait)
-	}
-	half := d / 2
-	return half + mrand.N(half+1)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // newUUID returns a random (version 4) UUID for the request channel.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/oktasight/oktasight/app/clock"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -21,24 +22,6 @@ type Clock interface {
 	Now() time.Time
 	// Sleep waits for d, or returns ctx.Err() as soon as ctx ends.
 	Sleep(ctx context.Context, d time.Duration) error
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // Config configures a Client.
@@ -135,7 +118,7 @@ func New(cfg Config) (*Client, error) {
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	if c.clock == nil {
-		c.clock = realClock{}
+		c.clock = clock.Real{}
 	}
 	if c.ua == "" {
 		c.ua = defaultUserAgent

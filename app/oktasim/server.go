@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/oktasight/oktasight/app/clock"
 	"math/rand/v2"
 	"net/http"
 	"sort"
@@ -111,7 +112,7 @@ func NewServer(opts Options, backlog [][]byte) (*Server, error) {
 		opts.Now = time.Now
 	}
 	if opts.Sleep == nil {
-		opts.Sleep = sleepCtx
+		opts.Sleep = clock.Sleep
 	}
 	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
 	s := &Server{opts: opts, token: opts.Token, rng: rand.New(rand.NewPCG(opts.FaultSeed, 0x6661756c74))}
@@ -120,17 +121,6 @@ func NewServer(opts Options, backlog [][]byte) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // Append stores events after every event stored so far (sorted among themselves by

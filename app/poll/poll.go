@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	clk "github.com/oktasight/oktasight/app/clock"
 	"log/slog"
 	"net/url"
 	"time"
@@ -51,20 +52,6 @@ type Clock interface {
 	Sleep(ctx context.Context, d time.Duration) error
 }
 
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // Seen-set bounds: the uuids of the last pages, enough to recognise a page that is served
 // again after a restart, small enough to keep the checkpoint a few tens of kilobytes.
 const (
@@ -88,7 +75,7 @@ func New(cfg Config, client Fetcher, store checkpoint.Store, sink Sink, log *slo
 		log = slog.New(slog.DiscardHandler)
 	}
 	if clock == nil {
-		clock = realClock{}
+		clock = clk.Real{}
 	}
 	if cfg.StatsEvery <= 0 {
 		cfg.StatsEvery = time.Minute

@@ -16,8 +16,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/oktasight/oktasight/app/clock"
 	"log/slog"
-	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -113,7 +113,7 @@ func New(cfg Config) (*Sink, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
+		cfg.Sleep = clock.Sleep
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -283,7 +283,7 @@ func (s *Sink) send(ctx context.Context, batch []ingest.Event, first int, deadli
 		if s.cfg.Now().After(deadline) {
 			return fmt.Errorf("%w (gave up after retrying for %s)", err, s.cfg.RetryFor)
 		}
-		d := backoff(attempt, s.cfg.MaxBackoff)
+		d := clock.Backoff(attempt, firstBackoff, s.cfg.MaxBackoff)
 		s.log.Warn("scs: retrying", "events", fmt.Sprintf("%d-%d", first, first+len(batch)-1),
 			"attempt", attempt+1, "in", d.String(), "error", err.Error())
 		if serr := s.cfg.Sleep(ctx, d); serr != nil {
@@ -372,25 +372,4 @@ func redactURL(raw string) string {
 		return "(unparsable)"
 	}
 	return u.Redacted()
-}
-
-// backoff is the wait before retry n (from 0): exponential, capped, upper half jittered.
-func backoff(n int, maxWait time.Duration) time.Duration {
-	d := maxWait
-	if n < 30 {
-		d = min(firstBackoff<<n, maxWait)
-	}
-	half := d / 2
-	return half + mrand.N(half+1)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

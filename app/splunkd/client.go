@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/oktasight/oktasight/app/clock"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -125,7 +126,7 @@ func New(cfg Config) (*Client, error) {
 		c.timeout = DefaultTimeout
 	}
 	if c.sleep == nil {
-		c.sleep = sleepCtx
+		c.sleep = clock.Sleep
 	}
 	if c.hc == nil {
 		tc, err := tlsConfig(u.Hostname(), cfg.SplunkHome, log)
@@ -141,17 +142,6 @@ func New(cfg Config) (*Client, error) {
 		c.hc = &http.Client{Transport: tr}
 	}
 	return c, nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 func isLoopback(host string) bool {
