@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Measures the oktainput pipeline end to end: a simulated org (bin/oktasim, pinned to one
-# core) serves a backlog over TLS; oktainput, pinned to the other core, reads it as splunkd
-# would run it (configuration XML on stdin, XML event stream on stdout to /dev/null) until it
-# has caught up. Prints events/s, CPU seconds and peak RSS of oktainput alone.
+# core) serves a backlog over TLS; oktainput, pinned to the other core, reads it until it has
+# caught up and writes the modular-input XML stream splunkd would read (`run --format xml`,
+# the same fetch -> parse -> XML -> checkpoint path as under splunkd) to /dev/null. Prints events/s, CPU seconds and peak RSS of oktainput alone.
 #
 #   bash bench/oktainput.sh [events]      (default 300000; needs `make build`, taskset, /usr/bin/time)
 set -euo pipefail
@@ -26,15 +26,10 @@ for _ in $(seq 1 600); do
   sleep 0.1
 done
 [ -n "$url" ] || { echo "bench: oktasim did not start:" >&2; cat "$work/sim.err" >&2; exit 1; }
-cat >"$work/input.xml" <<XML
-<input><server_host>bench</server_host><server_uri>https://127.0.0.1:8089</server_uri><session_key>x</session_key>
-<checkpoint_dir>$work/cp</checkpoint_dir><configuration><stanza name="oktainput://bench" app="oktasight">
-<param name="org_url">$url</param><param name="api_token">bench-token</param><param name="ca_file">$work/ca.pem</param>
-<param name="start_date">-7d</param><param name="interval">60</param><param name="index">okta</param>
-</stanza></configuration></input>
-XML
 start=$(date +%s.%N)
-OKTAINPUT_CPUPROFILE=${OKTAINPUT_CPUPROFILE:-} taskset -c 0 /usr/bin/time -v bin/oktainput <"$work/input.xml" >/dev/null 2>"$work/run.err"
+OKTA_API_TOKEN=bench-token OKTAINPUT_CPUPROFILE=${OKTAINPUT_CPUPROFILE:-} taskset -c 0 /usr/bin/time -v \
+  bin/oktainput run --format xml --org-url "$url" --ca-file "$work/ca.pem" --checkpoint-dir "$work/cp" \
+  --start-date -7d --hec-index okta --once >/dev/null 2>"$work/run.err"
 end=$(date +%s.%N)
 grep -q "events=$EVENTS " "$work/run.err" || { echo "bench: oktainput did not deliver $EVENTS events:" >&2; cat "$work/run.err" >&2; exit 1; }
 awk -v n="$EVENTS" -v s="$start" -v e="$end" '

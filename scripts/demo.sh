@@ -31,10 +31,9 @@ bin/oktainput run --org-url "$url" --token-env OKTA_API_TOKEN --ca-file "$work/c
   --checkpoint-dir "$work/checkpoints" --out "$work/events.ndjson" --start-date -1d --once 2>"$work/oktainput2.log"
 echo "   $(wc -l <"$work/events.ndjson") events in total, $(grep -o '"uuid":"[^"]*"' "$work/events.ndjson" | sort | uniq -d | wc -l) duplicates"
 
-echo "== 4. the Splunk path: the same org read as splunkd runs the input (XML event stream on stdout)"
-printf '<input><server_host>demo</server_host><server_uri>https://127.0.0.1:8089</server_uri><session_key>x</session_key><checkpoint_dir>%s</checkpoint_dir><configuration><stanza name="oktainput://demo" app="oktasight"><param name="org_url">%s</param><param name="api_token">%s</param><param name="ca_file">%s</param><param name="start_date">-1d</param><param name="interval">60</param><param name="index">main</param></stanza></configuration></input>' \
-  "$work/splunk-cp" "$url" "$OKTA_API_TOKEN" "$work/ca.pem" >"$work/input.xml"
-bin/oktainput <"$work/input.xml" >"$work/stream.xml" 2>"$work/splunk.log"
+echo "== 4. the Splunk path: the same org read into the XML event stream splunkd reads from a modular input"
+bin/oktainput run --format xml --org-url "$url" --token-env OKTA_API_TOKEN --ca-file "$work/ca.pem" \
+  --checkpoint-dir "$work/splunk-cp" --start-date -1d --hec-index main --once >"$work/stream.xml" 2>"$work/splunk.log"
 echo "   $(grep -c '<done/></event>' "$work/stream.xml") <event> elements in $work/stream.xml; the first one:"
 grep -m1 -o '<event .*</event>' "$work/stream.xml" | cut -c1-600 | sed 's/^/   /'
 echo "   ..."

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -19,6 +20,7 @@ import (
 	"github.com/oktasight/oktasight/app/checkpoint"
 	"github.com/oktasight/oktasight/app/hec"
 	"github.com/oktasight/oktasight/app/inputconf"
+	"github.com/oktasight/oktasight/app/modinput"
 	"github.com/oktasight/oktasight/app/poll"
 	"github.com/oktasight/oktasight/app/scs"
 	"github.com/oktasight/oktasight/app/splunkd"
@@ -35,6 +37,7 @@ type standaloneFlags struct {
 	hecAck, hecGzip                                                               *bool
 	hecAckTimeout, retryFor                                                       *time.Duration
 	hecBatchBytes                                                                 *int
+	format                                                                        *string
 	scsTenant, scsTokenEnv, scsHostname                                           *string
 }
 
@@ -43,7 +46,8 @@ func addStandaloneFlags(fs *flag.FlagSet) *standaloneFlags {
 		orgURL:        fs.String("org-url", "", "Okta org URL, e.g. https://acme.okta.com (required)"),
 		tokenEnv:      fs.String("token-env", "OKTA_API_TOKEN", "environment variable holding the Okta API token (--auth-type api_token)"),
 		cpDir:         fs.String("checkpoint-dir", "", "directory for the checkpoint (required)"),
-		outPath:       fs.String("out", "-", "NDJSON output file (appended), - for stdout; not used with --hec-url or --scs-tenant"),
+		outPath:       fs.String("out", "-", "output file (appended), - for stdout; not used with --hec-url or --scs-tenant"),
+		format:        fs.String("format", "ndjson", "output format: ndjson (one Okta event per line) or xml (the modular-input stream splunkd reads)"),
 		pageLimit:     fs.String("page-limit", "", "events per request, 1-1000 (default 1000)"),
 		ratePct:       fs.String("rate-limit-pct", "", "percent of the org's rate limit to use, 1-100 (default 50)"),
 		filter:        fs.String("filter", "", "Okta SCIM filter"),
@@ -151,18 +155,35 @@ func (f *standaloneFlags) sink(s *inputconf.Settings, stdout io.Writer, getenv f
 		}
 		return c, func() {}, nil
 	}
-	if *f.outPath == "-" {
-		return poll.NewNDJSONSink(stdout), func() {}, nil
+	if *f.format != "ndjson" && *f.format != "xml" {
+		return nil, nil, fmt.Errorf("--format: want ndjson or xml, got %q", *f.format)
 	}
-	out, err := os.OpenFile(*f.outPath, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o640)
-	if err != nil {
-		return nil, nil, fmt.Errorf("--out: %w", err)
+	var w io.Writer = stdout
+	closeOut := func() {}
+	if *f.outPath != "-" {
+		out, err := os.OpenFile(*f.outPath, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o640)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--out: %w", err)
+		}
+		if *f.format == "ndjson" {
+			if err := dropTornTail(out, log); err != nil {
+				out.Close()
+				return nil, nil, fmt.Errorf("--out: %w", err)
+			}
+		}
+		w, closeOut = out, func() { out.Close() }
 	}
-	if err := dropTornTail(out, log); err != nil {
-		out.Close()
-		return nil, nil, fmt.Errorf("--out: %w", err)
+	if *f.format == "ndjson" {
+		return poll.NewNDJSONSink(w), closeOut, nil
 	}
-	return poll.NewNDJSONSink(out), func() { out.Close() }, nil
+	// The modular-input stream, exactly as splunkd would read it from this input.
+	ew := modinput.NewEventWriter(bufio.NewWriterSize(w, 1<<20))
+	return poll.NewSplunkSink(ew, s.Name, source, inputconf.Sourcetype, *f.hecIndex, *f.hecHost), func() {
+		if err := ew.Close(); err != nil {
+			log.Error("oktainput closing the event stream", "error", err)
+		}
+		closeOut()
+	}, nil
 }
 
 // runStandalone polls one org outside Splunk, writing NDJSON, or to HEC or SCS.

@@ -305,3 +305,20 @@ func TestRunThroughProxy(t *testing.T) {
 	assert.Contains(t, r.stderr, "Proxy Authentication Required", "a refusing proxy is named in the retry warnings")
 	assert.NotContains(t, r.stderr, "proxy-secret-pw")
 }
+
+func TestStandaloneXMLStream(t *testing.T) {
+	f := newFakeOkta(t, 1100)
+	dir := t.TempDir()
+	r := run(context.Background(), "", "run", "--format", "xml", "--org-url", f.srv.URL, "--ca-file", f.caFile, "--checkpoint-dir", dir,
+		"--start-date", base.Format(time.RFC3339), "--hec-index", "okta", "--once")
+	require.Equal(t, 0, r.code, r.stderr)
+	evs := parseStream(t, r.stdout)
+	require.Len(t, evs, 1100, "the XML stream splunkd would read")
+	assert.Equal(t, string(f.events[0]), evs[0].Data)
+	assert.Equal(t, "okta", evs[0].Index)
+	assert.Equal(t, "OktaIM2:log", evs[0].Sourcetype)
+
+	r = run(context.Background(), "", "run", "--format", "csv", "--org-url", f.srv.URL, "--checkpoint-dir", dir)
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "--format: want ndjson or xml")
+}
