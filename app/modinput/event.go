@@ -141,13 +141,9 @@ func AppendTime(dst []byte, t time.Time) []byte {
 // appendEscaped writes s as XML character data. Characters XML 1.0 cannot carry (control
 // characters, U+FFFE, U+FFFF, invalid UTF-8) become U+FFFD; Okta's JSON never holds them
 // raw, so its bytes pass through unchanged. \r is written as a reference so XML parsing does
-// not fold it. This is the input's hot path: valid UTF-8 (all of Okta's output) is scanned
-// with a table, byte by byte, without decoding runes.
+// not fold it. This is the input's hot path: ASCII runs are skipped a word at a time, and only
+// the few non-ASCII sequences are decoded (which also checks them as UTF-8).
 func appendEscaped(b *bytes.Buffer, s []byte, attr bool) {
-	if !utf8.Valid(s) {
-		appendEscapedSlow(b, s, attr)
-		return
-	}
 	table := &textSpecial
 	if attr {
 		table = &attrSpecial
@@ -158,20 +154,18 @@ func appendEscaped(b *bytes.Buffer, s []byte, attr bool) {
 			i += 8
 			continue
 		}
-		if !table[s[i]] {
-			i++
-			continue
-		}
 		c := s[i]
-		if c == 0xEF {
-			// U+FFFE and U+FFFF are EF BF BE and EF BF BF.
-			if i+2 < len(s) && s[i+1] == 0xBF && (s[i+2] == 0xBE || s[i+2] == 0xBF) {
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRune(s[i:])
+			if (r == utf8.RuneError && size == 1) || r == 0xFFFE || r == 0xFFFF {
 				b.Write(s[start:i])
 				b.WriteString("\uFFFD")
-				i += 3
-				start = i
-				continue
+				start = i + size
 			}
+			i += size
+			continue
+		}
+		if !table[c] {
 			i++
 			continue
 		}
@@ -183,12 +177,12 @@ func appendEscaped(b *bytes.Buffer, s []byte, attr bool) {
 	b.Write(s[start:])
 }
 
-// maybeSpecial reports whether any of the 8 bytes in w may need escaping in text: a control
-// character, &, <, > or 0xEF (SWAR: a word at a time, so plain JSON is skipped 8 bytes per step).
+// maybeSpecial reports whether any of the 8 bytes in w may need attention in text: a control
+// character, &, <, > or a non-ASCII byte (SWAR: a word at a time).
 func maybeSpecial(w uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	amp, lt, gt, ef := w^(ones*'&'), w^(ones*'<'), w^(ones*'>'), w^(ones*0xEF)
-	return ((w-ones*0x20)&^w|(amp-ones)&^amp|(lt-ones)&^lt|(gt-ones)&^gt|(ef-ones)&^ef)&highs != 0
+	amp, lt, gt := w^(ones*'&'), w^(ones*'<'), w^(ones*'>')
+	return ((w-ones*0x20)&^w|(amp-ones)&^amp|(lt-ones)&^lt|(gt-ones)&^gt|w)&highs != 0
 }
 
 var (
@@ -202,42 +196,9 @@ func init() {
 	}
 	escapes['&'], escapes['<'], escapes['>'], escapes['"'] = "&amp;", "&lt;", "&gt;", "&quot;"
 	escapes['\r'], escapes['\n'], escapes['\t'] = "&#xD;", "&#xA;", "&#x9;"
-	for c := range 256 {
-		special := c < 0x20 || c == '&' || c == '<' || c == '>' || c == 0xEF
+	for c := range 128 {
+		special := c < 0x20 || c == '&' || c == '<' || c == '>'
 		attrSpecial[c] = special || c == '"'
 		textSpecial[c] = special && c != '\n' && c != '\t'
 	}
-}
-
-// appendEscapedSlow is appendEscaped for input that is not valid UTF-8.
-func appendEscapedSlow(b *bytes.Buffer, s []byte, attr bool) {
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRune(s[i:])
-			if (r == utf8.RuneError && size == 1) || r == 0xFFFE || r == 0xFFFF {
-				b.Write(s[start:i])
-				b.WriteString("\uFFFD")
-				start = i + size
-			}
-			i += size
-			continue
-		}
-		esc := ""
-		switch {
-		case c == '"' && !attr, (c == '\n' || c == '\t') && !attr:
-		case c < 0x20 || c == '&' || c == '<' || c == '>' || c == '"':
-			esc = escapes[c]
-		}
-		if esc == "" {
-			i++
-			continue
-		}
-		b.Write(s[start:i])
-		b.WriteString(esc)
-		i++
-		start = i
-	}
-	b.Write(s[start:])
 }
