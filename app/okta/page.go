@@ -197,9 +197,12 @@ func describeStart(b []byte) string {
 	return "a number"
 }
 
-// readAll is io.ReadAll starting from a capacity of sizeHint.
+// readAll is io.ReadAll starting from a capacity of sizeHint, doubling when it runs out.
 func readAll(r io.Reader, sizeHint int) ([]byte, error) {
-	b := make([]byte, 0, max(sizeHint, 512))
+	if sizeHint <= 0 {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, sizeHint)
 	for {
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
@@ -210,7 +213,9 @@ func readAll(r io.Reader, sizeHint int) ([]byte, error) {
 			return b, err
 		}
 		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)] // let append pick the growth
+			nb := make([]byte, len(b), 2*cap(b))
+			copy(nb, b)
+			b = nb
 		}
 	}
 }
