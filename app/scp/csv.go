@@ -56,11 +56,12 @@ type RowReader struct {
 	mvBuf   []byte // unescaped multivalue items
 	err     error
 	slow    bool // always parse byte by byte (tests compare the two parsers)
+	quoted  bool // a row of this body had quotes: rows of one body are alike, skip plainRecord
 }
 
 // Reset starts reading body, consuming its header row. An empty body has no fields and no rows.
 func (r *RowReader) Reset(body []byte) error {
-	r.body, r.pos, r.row, r.err, r.ncols, r.header = body, 0, -1, nil, 0, nil
+	r.body, r.pos, r.row, r.err, r.ncols, r.header, r.quoted = body, 0, -1, nil, 0, nil, false
 	r.fields = r.fields[:0]
 	if r.index == nil {
 		r.index = make(map[string]int)
@@ -94,6 +95,7 @@ func (r *RowReader) Reset(body []byte) error {
 	}
 	r.ncols = len(r.cells)
 	r.header = r.line
+	r.quoted = false // the first row decides, not the header's names
 	return nil
 }
 
@@ -187,7 +189,7 @@ func (r *RowReader) record() bool {
 	r.scratch = r.scratch[:0]
 	r.mvBuf = r.mvBuf[:0]
 	start := r.pos
-	if !r.slow && r.plainRecord(start) {
+	if !r.slow && !r.quoted && r.plainRecord(start) {
 		return true
 	}
 	r.cells = r.cells[:0]
@@ -272,6 +274,7 @@ func (r *RowReader) plainRecord(start int) bool {
 		end, next, lf = start+k, start+k+1, true
 	}
 	if bytes.IndexByte(b[start:end], '"') >= 0 {
+		r.quoted = true
 		return false
 	}
 	r.line = b[start : start+lenTrimCR(b[start:end])]
