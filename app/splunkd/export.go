@@ -114,7 +114,7 @@ func (c *Client) readExport(r io.Reader, fn func(map[string]string) error) error
 			return fmt.Errorf("stream broken after %d results: %w", n, err)
 		}
 		eof := errors.Is(err, io.EOF)
-		if t := bytes.TrimSpace(line); len(t) > 0 {
+		if t := bytes.Trim(line, " \t\r\n"); len(t) > 0 { // JSON white space only: anything else is content
 			if eof {
 				// Every line splunkd writes ends in a newline; one without it was cut off.
 				return fmt.Errorf("stream cut off inside result %d: %w", n+1, io.ErrUnexpectedEOF)
