@@ -39,7 +39,7 @@ var sequenceEventTypes = []string{
 
 // schemeArgs are the arguments oktainput's --scheme declares.
 var schemeArgs = []string{"org_url", "api_token", "start_date", "poll_interval", "page_limit", "rate_limit_pct", "filter", "q", "ca_file",
-	"auth_type", "client_id", "private_key", "key_id", "dpop", "scopes", "proxy_url", "proxy_username", "proxy_password", "checkpoint_store"}
+	"auth_type", "client_id", "private_key", "key_id", "dpop", "scopes", "proxy_url", "proxy_username", "proxy_password", "backfill_since", "backfill_until", "backfill_dedup", "checkpoint_store"}
 
 // splunkInputKeys are the keys splunkd passes to every modular input besides its own arguments
 // (app/inputconf accepts exactly these).

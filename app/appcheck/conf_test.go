@@ -67,7 +67,7 @@ func parseConf(r io.Reader, spec bool) (*confFile, error) {
 		default:
 			key, val, ok := strings.Cut(line, "=")
 			key = strings.TrimSpace(key)
-			if !ok || key == "" || strings.ContainsAny(key, " \t[]") {
+			if !ok || key == "" || strings.ContainsAny(key, " \t\n[]") {
 				return nil, fmt.Errorf("line %d: want key = value, got %q", start, trimmed)
 			}
 			if _, dup := cur.Values[key]; dup {

@@ -56,6 +56,12 @@ type Settings struct {
 	ProxyUser     string
 	ProxyPassword string
 
+	// BackfillSince and BackfillUntil, when set, are a closed range the input reads again with
+	// bounded requests beside its polling (a gap left by an outage); BackfillDedup is "index"
+	// (skip events already in the index) or "none".
+	BackfillSince, BackfillUntil time.Time
+	BackfillDedup                string
+
 	// CheckpointStore is where the cursor lives: CheckpointFile (checkpoint_dir) or
 	// CheckpointKVStore (the app's KV-store collection, shared by a search-head cluster).
 	CheckpointStore string
@@ -91,7 +97,8 @@ const (
 
 // Known lists the parameters oktainput understands, besides Splunk's implicit ones.
 var Known = []string{"org_url", "api_token", "start_date", "poll_interval", "page_limit", "rate_limit_pct", "filter", "q", "ca_file",
-	"auth_type", "client_id", "private_key", "key_id", "dpop", "scopes", "proxy_url", "proxy_username", "proxy_password", "checkpoint_store"}
+	"auth_type", "client_id", "private_key", "key_id", "dpop", "scopes", "proxy_url", "proxy_username", "proxy_password", "checkpoint_store",
+	"backfill_since", "backfill_until", "backfill_dedup"}
 
 // Secrets are the parameters whose values belong in Splunk's encrypted store, never in
 // inputs.conf, logs or errors.
@@ -175,6 +182,29 @@ func FromParams(name string, params map[string]string) (*Settings, error) {
 	s.ProxyUser, s.ProxyPassword = get("proxy_username"), get("proxy_password")
 	if s.ProxyPassword != "" && s.ProxyUser == "" {
 		bad("proxy_username", "is required when proxy_password is set")
+	}
+	if bs, bu := get("backfill_since"), get("backfill_until"); bs != "" || bu != "" {
+		since, err1 := parseISO(bs)
+		until, err2 := parseISO(bu)
+		switch {
+		case bs == "" || bu == "":
+			bad("backfill_since", "and backfill_until go together: set both, or neither")
+		case strings.HasPrefix(bs, "-") || err1 != nil:
+			bad("backfill_since", "want an absolute ISO 8601 time like 2026-11-20T08:00:00Z, got %q", bs)
+		case strings.HasPrefix(bu, "-") || err2 != nil:
+			bad("backfill_until", "want an absolute ISO 8601 time like 2026-11-20T14:30:00Z, got %q", bu)
+		case !since.Before(until):
+			bad("backfill_until", "must be after backfill_since")
+		default:
+			s.BackfillSince, s.BackfillUntil = since, until
+		}
+	}
+	switch s.BackfillDedup = get("backfill_dedup"); s.BackfillDedup {
+	case "":
+		s.BackfillDedup = "index"
+	case "index", "none":
+	default:
+		bad("backfill_dedup", "want index or none, got %q", s.BackfillDedup)
 	}
 	switch s.CheckpointStore = get("checkpoint_store"); s.CheckpointStore {
 	case "":

@@ -71,6 +71,10 @@ func TestFromParamsErrors(t *testing.T) {
 		{"proxy with credentials", params("proxy_url", "http://bob:"+secret+"@proxy:3128"), []string{"proxy_url: must not hold credentials"}},
 		{"proxy password alone", params("proxy_password", secret), []string{"proxy_username: is required"}},
 		{"checkpoint store", params("checkpoint_store", "s3"), []string{`checkpoint_store: want file or kvstore, got "s3"`}},
+		{"backfill half", params("backfill_since", "2026-11-20T08:00:00Z"), []string{"backfill_since: and backfill_until go together"}},
+		{"backfill relative", params("backfill_since", "-2d", "backfill_until", "2026-11-20T08:00:00Z"), []string{"backfill_since: want an absolute"}},
+		{"backfill order", params("backfill_since", "2026-11-20T08:00:00Z", "backfill_until", "2026-11-20T07:00:00Z"), []string{"backfill_until: must be after"}},
+		{"backfill dedup", params("backfill_dedup", "maybe"), []string{"backfill_dedup: want index or none"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

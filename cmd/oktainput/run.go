@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/oktasight/oktasight/app/backfill"
 	"github.com/oktasight/oktasight/app/checkpoint"
 	"github.com/oktasight/oktasight/app/inputconf"
 	"github.com/oktasight/oktasight/app/modinput"
@@ -113,6 +114,9 @@ func scheme() modinput.Scheme {
 			str("proxy_url", "Proxy", "Optional http:// or https:// proxy for Okta, e.g. http://proxy.corp:3128. Default: the HTTPS_PROXY environment.", false),
 			str("proxy_username", "Proxy user", "Optional user name for the proxy.", false),
 			str("proxy_password", "Proxy password", "Optional proxy password. Kept in Splunk's encrypted store.", false),
+			str("backfill_since", "Backfill from", "Optional: with backfill_until, a past range (absolute ISO 8601) read again beside polling, e.g. to fill an outage.", false),
+			str("backfill_until", "Backfill until", "Optional: end of the backfill range (exclusive), at least 2 minutes ago.", false),
+			str("backfill_dedup", "Backfill dedup", "index (default: skip events already in the input's index) or none.", false),
 			str("checkpoint_store", "Checkpoint store", "file (default: splunkd's checkpoint_dir) or kvstore (the app's KV store, for inputs that move between forwarders or search-head-cluster members).", false),
 		},
 	}
@@ -163,6 +167,20 @@ func runSplunk(ctx context.Context, stdin io.Reader, stdout io.Writer, getenv fu
 			store = &checkpoint.KVStore{KV: sp}
 		}
 		sink := poll.NewSplunkSink(ew, st.Name, s.Source(), inputconf.Sourcetype, s.Index, s.Host)
+		if !s.BackfillSince.IsZero() {
+			// A backfill runs beside polling with its own client and sink (sharing the stream).
+			bsink := poll.NewSplunkSink(ew, st.Name, s.Source(), inputconf.Sourcetype, s.Index, s.Host)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := stanzaBackfill(ctx, s, store, bsink, sp, log); err != nil {
+					log.Error("oktainput backfill stopped", "stanza", s.Name, "error", oneLine(err))
+					mu.Lock()
+					failed++
+					mu.Unlock()
+				}
+			}()
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -200,6 +218,37 @@ func runInput(ctx context.Context, s *inputconf.Settings, store checkpoint.Store
 		ExitWhenCaughtUp: s.ExitWhenCaughtUp,
 	}, client, store, sink, log, nil)
 	return p.Run(ctx)
+}
+
+// stanzaBackfill reads the stanza's backfill range once, skipping events already in its index
+// (found with an export search on this splunkd) unless backfill_dedup = none.
+func stanzaBackfill(ctx context.Context, s *inputconf.Settings, store checkpoint.Store, sink poll.Sink, sp *splunkd.Client, log *slog.Logger) error {
+	cfg := backfill.Config{Stanza: s.Name, OrgURL: s.OrgURL, Since: s.BackfillSince, Until: s.BackfillUntil,
+		PageLimit: s.PageLimit, Filter: s.Filter, Q: s.Q}
+	if err := cfg.Validate(time.Now()); err != nil {
+		return err
+	}
+	if done, err := backfill.Completed(ctx, cfg, store); err == nil && done {
+		return nil // logged once, when it completed
+	}
+	var known backfill.Known = backfill.KnownNone{}
+	if s.BackfillDedup == "index" {
+		index := s.Index
+		if index == "" {
+			index = "main" // where splunkd puts events of an input without an index
+		}
+		k, err := backfill.KnownFromExport(ctx, sp, index, inputconf.Sourcetype, cfg.Since, cfg.Until)
+		if err != nil {
+			return fmt.Errorf("cannot list the events already in index %s (set backfill_dedup = none to write them all): %w", index, err)
+		}
+		known = k
+	}
+	client, err := newClient(s, log)
+	if err != nil {
+		return err
+	}
+	_, err = backfill.Run(ctx, cfg, client, sink, known, store, log)
+	return err
 }
 
 func newClient(s *inputconf.Settings, log *slog.Logger) (*okta.Client, error) {

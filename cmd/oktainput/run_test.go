@@ -232,7 +232,7 @@ func TestSchemeGolden(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{"org_url", "api_token", "start_date", "poll_interval", "page_limit", "rate_limit_pct", "filter", "q", "ca_file",
-		"auth_type", "client_id", "private_key", "key_id", "dpop", "scopes", "proxy_url", "proxy_username", "proxy_password", "checkpoint_store"}, names)
+		"auth_type", "client_id", "private_key", "key_id", "dpop", "scopes", "proxy_url", "proxy_username", "proxy_password", "backfill_since", "backfill_until", "backfill_dedup", "checkpoint_store"}, names)
 	assert.Equal(t, []string{"org_url"}, required, "the credential depends on auth_type; validation checks it")
 }
 

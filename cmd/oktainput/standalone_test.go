@@ -322,3 +322,54 @@ func TestStandaloneXMLStream(t *testing.T) {
 	assert.Equal(t, 2, r.code)
 	assert.Contains(t, r.stderr, "--format: want ndjson or xml")
 }
+
+// TestStanzaBackfill: an input with backfill_since/until reads that past range beside its
+// polling, into the same XML stream, and does nothing more once the range is complete.
+func TestStanzaBackfill(t *testing.T) {
+	f := newFakeOkta(t, 0) // only for its fake splunkd
+	now := time.Now().UTC()
+	start := now.Add(-6 * time.Hour).Truncate(time.Hour)
+	events := oktasim.Generate(oktasim.GenOptions{Users: 40, Events: 2000, Start: start, Span: 2 * time.Hour, Seed: 9})
+	sim, err := oktasim.NewServer(oktasim.Options{Token: token, RateLimit: 1 << 20}, events)
+	require.NoError(t, err)
+	hs := httptest.NewTLSServer(sim)
+	defer hs.Close()
+	ca := writeCA(t, hs)
+	since, until := start.Add(20*time.Minute), start.Add(50*time.Minute)
+	want := 0
+	for _, ev := range events {
+		var e struct{ Published time.Time }
+		require.NoError(t, json.Unmarshal(ev, &e))
+		if !e.Published.Before(since) && e.Published.Before(until) {
+			want++
+		}
+	}
+	stanza := f.stanza("prod", "org_url", hs.URL, "ca_file", ca, "start_date", now.Add(-time.Minute).Format(time.RFC3339),
+		"backfill_since", since.Format(time.RFC3339), "backfill_until", until.Format(time.RFC3339), "backfill_dedup", "none")
+	dir := t.TempDir()
+	r := run(context.Background(), f.inputXML(dir, stanza))
+	require.Equal(t, 0, r.code, r.stderr)
+	evs := parseStream(t, r.stdout)
+	assert.Len(t, evs, want, "polling starts after the backlog; the backfill brings exactly its range")
+	assert.Contains(t, r.stderr, "oktainput backfill stanza=oktainput://prod")
+
+	r = run(context.Background(), f.inputXML(dir, stanza))
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Empty(t, parseStream(t, r.stdout), "a completed backfill is not read again")
+
+	// With dedup against the index and splunkd unable to answer, the backfill does not start.
+	f.sp.Lock()
+	f.sp.Fail = func(r *http.Request) int {
+		if strings.Contains(r.URL.Path, "export") {
+			return http.StatusServiceUnavailable
+		}
+		return 0
+	}
+	f.sp.Unlock()
+	stanza2 := f.stanza("prod2", "org_url", hs.URL, "ca_file", ca, "start_date", now.Add(-time.Minute).Format(time.RFC3339),
+		"backfill_since", since.Format(time.RFC3339), "backfill_until", until.Format(time.RFC3339))
+	r = run(context.Background(), f.inputXML(t.TempDir(), stanza2))
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "cannot list the events already in index okta")
+	assert.Empty(t, parseStream(t, r.stdout), "nothing is written blind")
+}
