@@ -54,6 +54,9 @@ func parseConf(r io.Reader, spec bool) (*confFile, error) {
 				return nil, fmt.Errorf("line %d: stanza header %q has no closing ]", start, trimmed)
 			}
 			name := trimmed[1 : len(trimmed)-1]
+			if strings.Contains(name, "\n") {
+				return nil, fmt.Errorf("line %d: stanza header continued onto the next line", start)
+			}
 			if name == "" {
 				// [] is the global stanza, which settings before any header also belong to.
 				cur = c.byName[""]
