@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -54,7 +55,11 @@ type CorruptError struct {
 }
 
 func (e *CorruptError) Error() string {
-	return fmt.Sprintf("checkpoint %s cannot be read (%v); to start this input again from its start_date, move the file away", e.Path, e.Err)
+	remedy := "move the file away"
+	if strings.HasPrefix(e.Path, kvPrefix) {
+		remedy = "delete that document from the collection (REST: DELETE .../storage/collections/data/<collection>/<key>)"
+	}
+	return fmt.Sprintf("checkpoint %s cannot be read (%v); to start this input again from its start_date, %s", e.Path, e.Err, remedy)
 }
 
 func (e *CorruptError) Unwrap() error { return e.Err }

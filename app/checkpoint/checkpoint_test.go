@@ -136,3 +136,11 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestCorruptErrorSaysWhatToDo(t *testing.T) {
+	file := &CorruptError{Path: "/cp/prod.json", Err: errors.New("bad")}
+	assert.Contains(t, file.Error(), "move the file away")
+	kv := &CorruptError{Path: kvPrefix + "oktasight_checkpoints/prod-1a2b", Err: errors.New("bad")}
+	assert.Contains(t, kv.Error(), "delete that document from the collection")
+	assert.NotContains(t, kv.Error(), "move the file")
+}

@@ -49,8 +49,11 @@ func (s *KVStore) DocumentKey(key string) string {
 	return strings.TrimSuffix((&FileStore{}).Path(key), ".json")
 }
 
+// kvPrefix starts the Path of a KV-store checkpoint in errors.
+const kvPrefix = "KV store "
+
 func (s *KVStore) where(key string) string {
-	return "KV store " + s.collection() + "/" + s.DocumentKey(key)
+	return kvPrefix + s.collection() + "/" + s.DocumentKey(key)
 }
 
 // Load reads key's checkpoint.
