@@ -1,7 +1,6 @@
 package okta
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"github.com/oktasight/oktasight/app/clock"
@@ -18,11 +17,7 @@ import (
 )
 
 // Clock is the client's view of time, so tests control every wait.
-type Clock interface {
-	Now() time.Time
-	// Sleep waits for d, or returns ctx.Err() as soon as ctx ends.
-	Sleep(ctx context.Context, d time.Duration) error
-}
+type Clock = clock.Clock
 
 // Config configures a Client.
 type Config struct {

@@ -47,10 +47,7 @@ type Config struct {
 }
 
 // Clock is the poller's view of time, so tests control sleeps.
-type Clock interface {
-	Now() time.Time
-	Sleep(ctx context.Context, d time.Duration) error
-}
+type Clock = clk.Clock
 
 // Seen-set bounds: the uuids of the last pages, enough to recognise a page that is served
 // again after a restart, small enough to keep the checkpoint a few tens of kilobytes.
