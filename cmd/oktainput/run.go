@@ -295,19 +295,28 @@ func transport(s *inputconf.Settings) (*http.Transport, error) {
 	if caFile == "" {
 		return tr, nil
 	}
-	pem, err := os.ReadFile(caFile)
+	pool, err := trustPool(caFile)
 	if err != nil {
 		return nil, fmt.Errorf("ca_file: %w", err)
+	}
+	tr.TLSClientConfig.RootCAs = pool
+	return tr, nil
+}
+
+// trustPool is the system's CAs plus those in the PEM file caFile.
+func trustPool(caFile string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, err
 	}
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
 		pool = x509.NewCertPool()
 	}
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("ca_file: %s holds no PEM certificate", caFile)
+		return nil, fmt.Errorf("%s holds no PEM certificate", caFile)
 	}
-	tr.TLSClientConfig.RootCAs = pool
-	return tr, nil
+	return pool, nil
 }
 
 // validate is scenario 2: check every setting, then make one real request with the token.
