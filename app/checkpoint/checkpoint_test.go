@@ -144,3 +144,16 @@ func TestCorruptErrorSaysWhatToDo(t *testing.T) {
 	assert.Contains(t, kv.Error(), "delete that document from the collection")
 	assert.NotContains(t, kv.Error(), "move the file")
 }
+
+// A uuid served on two pages stays known until the newer page is forgotten too.
+func TestSeenUUIDOnTwoPages(t *testing.T) {
+	s := NewSeen(2, 100)
+	s.AddPage([]string{"a", "b"})
+	s.AddPage([]string{"b", "c"})
+	s.AddPage([]string{"d"})
+	assert.False(t, s.Contains("a"))
+	assert.True(t, s.Contains("b"), "still on the newer remembered page")
+	s.AddPage([]string{"e"})
+	assert.False(t, s.Contains("b"))
+	assert.Equal(t, []string{"d", "e"}, s.List())
+}
