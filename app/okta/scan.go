@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -19,7 +20,8 @@ const maxDepth = 10000
 type scanner struct {
 	b     []byte
 	i     int
-	depth int
+	depth int    // containers open around s.i
+	stack []byte // skip's stack, kept between calls to save allocations
 }
 
 // syntaxError is a JSON syntax error at an offset of the body.
@@ -52,37 +54,14 @@ func quoteChar(c byte) string {
 }
 
 func (s *scanner) ws() {
-	b, i := s.b, s.i
-	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t') {
-		i++
-	}
-	s.i = i
+	s.i = skipWS(s.b, s.i)
 }
 
 // value skips one JSON value at s.i (after white space).
 func (s *scanner) value() error {
-	s.ws()
-	if s.i >= len(s.b) {
-		return s.eof()
-	}
-	switch c := s.b[s.i]; {
-	case c == '{':
-		return s.object()
-	case c == '[':
-		return s.array()
-	case c == '"':
-		_, err := s.str()
-		return err
-	case c == '-' || c >= '0' && c <= '9':
-		return s.number()
-	case c == 't':
-		return s.literal("true")
-	case c == 'f':
-		return s.literal("false")
-	case c == 'n':
-		return s.literal("null")
-	}
-	return s.invalid("looking for beginning of value")
+	i, err := s.skip(s.i)
+	s.i = i
+	return err
 }
 
 func (s *scanner) nest() error {
@@ -90,53 +69,6 @@ func (s *scanner) nest() error {
 	if s.depth > maxDepth {
 		return &syntaxError{msg: "exceeded max depth", offset: s.i}
 	}
-	return nil
-}
-
-func (s *scanner) object() error {
-	if err := s.nest(); err != nil {
-		return err
-	}
-	s.i++ // {
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == '}' {
-		s.i++
-		s.depth--
-		return nil
-	}
-	for {
-		if err := s.key(); err != nil {
-			return err
-		}
-		if err := s.value(); err != nil {
-			return err
-		}
-		if done, err := s.next('}', "after object key:value pair"); done || err != nil {
-			return err
-		}
-	}
-}
-
-// key reads `"name" :` (with white space around) and returns nothing: members are skipped.
-func (s *scanner) key() error {
-	s.ws()
-	if s.i >= len(s.b) {
-		return s.eof()
-	}
-	if s.b[s.i] != '"' {
-		return s.invalid("looking for beginning of object key string")
-	}
-	if _, err := s.str(); err != nil {
-		return err
-	}
-	s.ws()
-	if s.i >= len(s.b) {
-		return s.eof()
-	}
-	if s.b[s.i] != ':' {
-		return s.invalid("after object key")
-	}
-	s.i++
 	return nil
 }
 
@@ -158,154 +90,276 @@ func (s *scanner) next(closing byte, context string) (done bool, err error) {
 	return false, s.invalid(context)
 }
 
-func (s *scanner) array() error {
-	if err := s.nest(); err != nil {
-		return err
-	}
-	s.i++ // [
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == ']' {
-		s.i++
-		s.depth--
-		return nil
-	}
-	for {
-		if err := s.value(); err != nil {
-			return err
-		}
-		if done, err := s.next(']', "after array element"); done || err != nil {
-			return err
-		}
-	}
-}
+// What skip expects next.
+const (
+	wantValue        = iota // at the start, after ':' and after ',' in an array
+	wantValueOrClose        // after '['
+	wantKey                 // after ',' in an object
+	wantKeyOrClose          // after '{'
+	wantColon               // after a key
+	wantCommaOrClose        // after a value inside a container
+)
 
-// str skips a string at s.i (its opening quote) and reports whether it holds escapes. It
-// works on a local index: this loop is most of the input's CPU time.
-func (s *scanner) str() (escaped bool, err error) {
-	b, i := s.b, s.i+1
+// skip skips the JSON value that starts at b[i] (after white space) and returns the index
+// after it. It is one loop over local variables with an explicit stack instead of recursion,
+// so the index stays in a register: this is most of the input's CPU time. On error the index
+// is where the error is.
+func (s *scanner) skip(i int) (int, error) {
+	b := s.b
+	stack := s.stack[:0] // '{' or '[' for each open container
+	state := wantValue
 	for {
-		// Eight bytes at a time while none is a quote, a backslash or a control character.
-		for i+8 <= len(b) && !stringSpecial(binary.LittleEndian.Uint64(b[i:i+8])) {
-			i += 8
-		}
-		for i < len(b) && b[i] >= 0x20 && b[i] != '"' && b[i] != '\\' {
-			i++
+		if i < len(b) && b[i] <= ' ' {
+			for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t') {
+				i++
+			}
 		}
 		if i >= len(b) {
-			s.i = i
-			return escaped, s.eof()
+			return i, io.ErrUnexpectedEOF
 		}
-		switch c := b[i]; {
+		c := b[i]
+		if c == '}' && state == wantKeyOrClose || c == ']' && state == wantValueOrClose {
+			state = wantCommaOrClose // an empty container closes as after its last value
+		}
+		switch state {
+		case wantColon:
+			if c != ':' {
+				return i, invalidAt(b, i, "after object key")
+			}
+			i++
+			state = wantValue
+			continue
+		case wantCommaOrClose:
+			top := stack[len(stack)-1]
+			switch {
+			case c == ',':
+				i++
+				state = wantValue
+				if top == '{' {
+					state = wantKey
+				}
+				continue
+			case c == '}' && top == '{', c == ']' && top == '[':
+				i++
+				stack = stack[:len(stack)-1]
+				if len(stack) == 0 {
+					return i, nil
+				}
+				continue
+			case top == '{':
+				return i, invalidAt(b, i, "after object key:value pair")
+			}
+			return i, invalidAt(b, i, "after array element")
+		case wantKey, wantKeyOrClose:
+			if c != '"' {
+				return i, invalidAt(b, i, "looking for beginning of object key string")
+			}
+			j, _, err := str(b, i)
+			if err != nil {
+				return j, err
+			}
+			i = j
+			state = wantColon
+			continue
+		}
+		// A value.
+		var err error
+		switch {
 		case c == '"':
-			s.i = i + 1
-			return escaped, nil
-		case c == '\\':
+			i, _, err = str(b, i)
+		case c == '{' || c == '[':
+			if s.depth+len(stack) >= maxDepth {
+				return i, &syntaxError{msg: "exceeded max depth", offset: i}
+			}
+			stack = append(stack, c)
+			s.stack = stack[:0] // keep what append grew for the next call
+			i++
+			state = wantKeyOrClose
+			if c == '[' {
+				state = wantValueOrClose
+			}
+			continue
+		case c == '-' || c >= '0' && c <= '9':
+			i, err = number(b, i)
+		case c == 't':
+			i, err = literal(b, i, "true")
+		case c == 'f':
+			i, err = literal(b, i, "false")
+		case c == 'n':
+			i, err = literal(b, i, "null")
+		default:
+			return i, invalidAt(b, i, "looking for beginning of value")
+		}
+		if err != nil {
+			return i, err
+		}
+		if len(stack) == 0 {
+			return i, nil
+		}
+		state = wantCommaOrClose
+	}
+}
+
+// invalidAt is the syntax error for the byte at b[i], or io.ErrUnexpectedEOF past the end.
+func invalidAt(b []byte, i int, context string) error {
+	if i >= len(b) {
+		return io.ErrUnexpectedEOF
+	}
+	return &syntaxError{msg: fmt.Sprintf("invalid character %s %s", quoteChar(b[i]), context), offset: i}
+}
+
+// str skips the string whose opening quote is b[i] and returns the index after it and
+// whether it holds escapes.
+func str(b []byte, i int) (int, bool, error) {
+	escaped := false
+	i++
+	for {
+		i = plainRun(b, i)
+		if i >= len(b) {
+			return i, escaped, io.ErrUnexpectedEOF
+		}
+		switch b[i] {
+		case '"':
+			return i + 1, escaped, nil
+		case '\\':
 			escaped = true
-			s.i = i
-			if err := s.escape(); err != nil {
-				return escaped, err
+			j, err := escape(b, i)
+			if err != nil {
+				return j, escaped, err
 			}
-			i = s.i
+			i = j
 		default: // a control character
-			s.i = i
-			return escaped, s.invalid("in string literal")
+			return i, escaped, invalidAt(b, i, "in string literal")
 		}
 	}
 }
 
-func (s *scanner) escape() error {
-	s.i++ // backslash
-	if s.i >= len(s.b) {
-		return s.eof()
+// plainRun returns the index of the first byte from i on that is a quote, a backslash or a
+// control character, or len(b). It reads eight bytes at a time and jumps straight to the
+// byte that stopped it, so short strings (most of Okta's keys) cost one word, not a byte loop.
+func plainRun(b []byte, i int) int {
+	for i+16 <= len(b) {
+		m := stringSpecial(binary.LittleEndian.Uint64(b[i:]))
+		if m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		m = stringSpecial(binary.LittleEndian.Uint64(b[i+8:]))
+		if m != 0 {
+			return i + 8 + bits.TrailingZeros64(m)>>3
+		}
+		i += 16
 	}
-	switch s.b[s.i] {
+	for i+8 <= len(b) {
+		if m := stringSpecial(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		i += 8
+	}
+	for i < len(b) && b[i] >= 0x20 && b[i] != '"' && b[i] != '\\' {
+		i++
+	}
+	return i
+}
+
+// escape skips the escape sequence whose backslash is b[i].
+func escape(b []byte, i int) (int, error) {
+	i++
+	if i >= len(b) {
+		return i, io.ErrUnexpectedEOF
+	}
+	switch b[i] {
 	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-		s.i++
-		return nil
+		return i + 1, nil
 	case 'u':
-		s.i++
+		i++
 		for range 4 {
-			if s.i >= len(s.b) {
-				return s.eof()
+			if i >= len(b) {
+				return i, io.ErrUnexpectedEOF
 			}
-			c := s.b[s.i]
+			c := b[i]
 			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-				return s.invalid("in \\u hexadecimal character escape")
+				return i, invalidAt(b, i, "in \\u hexadecimal character escape")
 			}
-			s.i++
+			i++
 		}
-		return nil
+		return i, nil
 	}
-	return s.invalid("in string escape code")
+	return i, invalidAt(b, i, "in string escape code")
 }
 
-// stringSpecial reports whether any byte of w is '"', '\\' or below 0x20 (SWAR).
-func stringSpecial(w uint64) bool {
+// stringSpecial returns a mask with the high bit set in the lowest byte of w that is '"',
+// '\\' or below 0x20 (SWAR). Bytes above that one may be flagged falsely (borrows), so only
+// the lowest flag, found with bits.TrailingZeros64, is exact; 0 means none of the eight is.
+func stringSpecial(w uint64) uint64 {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	// Each term's high bit is set where a byte is below its constant; a byte of 0x80 or more
+	// never is, and XOR with an ASCII constant keeps the high bit, hence one &^ w for all.
 	q, bs := w^(ones*'"'), w^(ones*'\\')
-	return ((w-ones*0x20)&^w|(q-ones)&^q|(bs-ones)&^bs)&highs != 0
+	return ((w - ones*0x20) | (q - ones) | (bs - ones)) &^ w & highs
 }
 
-func (s *scanner) number() error {
-	b := s.b
-	if b[s.i] == '-' {
-		s.i++
+// number skips the number that starts at b[i].
+func number(b []byte, i int) (int, error) {
+	if b[i] == '-' {
+		i++
 	}
-	if s.i >= len(b) {
-		return s.eof()
+	if i >= len(b) {
+		return i, io.ErrUnexpectedEOF
 	}
-	switch c := b[s.i]; {
+	switch c := b[i]; {
 	case c == '0':
-		s.i++
+		i++
 	case c >= '1' && c <= '9':
-		for s.i < len(b) && b[s.i] >= '0' && b[s.i] <= '9' {
-			s.i++
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
 		}
 	default:
-		return s.invalid("in numeric literal")
+		return i, invalidAt(b, i, "in numeric literal")
 	}
-	if s.i < len(b) && b[s.i] == '.' {
-		s.i++
-		if err := s.digits(); err != nil {
-			return err
+	var err error
+	if i < len(b) && b[i] == '.' {
+		if i, err = decimals(b, i+1); err != nil {
+			return i, err
 		}
 	}
-	if s.i < len(b) && (b[s.i] == 'e' || b[s.i] == 'E') {
-		s.i++
-		if s.i < len(b) && (b[s.i] == '+' || b[s.i] == '-') {
-			s.i++
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
 		}
-		if err := s.digits(); err != nil {
-			return err
+		if i, err = decimals(b, i); err != nil {
+			return i, err
 		}
 	}
-	return nil
+	return i, nil
 }
 
-func (s *scanner) digits() error {
-	if s.i >= len(s.b) {
-		return s.eof()
+// decimals skips one or more decimal digits from b[i].
+func decimals(b []byte, i int) (int, error) {
+	if i >= len(b) {
+		return i, io.ErrUnexpectedEOF
 	}
-	if c := s.b[s.i]; c < '0' || c > '9' {
-		return s.invalid("in numeric literal")
+	if c := b[i]; c < '0' || c > '9' {
+		return i, invalidAt(b, i, "in numeric literal")
 	}
-	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
-		s.i++
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
 	}
-	return nil
+	return i, nil
 }
 
-func (s *scanner) literal(word string) error {
+// literal skips word (true, false or null), which should start at b[i].
+func literal(b []byte, i int, word string) (int, error) {
 	for k := 0; k < len(word); k++ {
-		if s.i >= len(s.b) {
-			return s.eof()
+		if i >= len(b) {
+			return i, io.ErrUnexpectedEOF
 		}
-		if s.b[s.i] != word[k] {
-			return s.invalid("in literal " + word + " (expecting " + quoteChar(word[k]) + ")")
+		if b[i] != word[k] {
+			return i, invalidAt(b, i, "in literal "+word+" (expecting "+quoteChar(word[k])+")")
 		}
-		s.i++
+		i++
 	}
-	return nil
+	return i, nil
 }
 
 // member is where a top-level member's value lies in the body, and whether it is a string
@@ -321,56 +375,69 @@ func (s *scanner) event() (uuid, published member, err error) {
 	if err := s.nest(); err != nil {
 		return uuid, published, err
 	}
-	s.i++ // {
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == '}' {
-		s.i++
+	b, i := s.b, s.i+1 // after '{'
+	defer func() { s.i = i }()
+	i = skipWS(b, i)
+	if i < len(b) && b[i] == '}' {
+		i++
 		s.depth--
 		return uuid, published, nil
 	}
 	for {
-		s.ws()
-		if s.i >= len(s.b) {
-			return uuid, published, s.eof()
+		i = skipWS(b, i)
+		if i >= len(b) || b[i] != '"' {
+			return uuid, published, invalidAt(b, i, "looking for beginning of object key string")
 		}
-		if s.b[s.i] != '"' {
-			return uuid, published, s.invalid("looking for beginning of object key string")
-		}
-		ks := s.i
-		kesc, err := s.str()
-		if err != nil {
+		ks := i
+		var kesc bool
+		if i, kesc, err = str(b, i); err != nil {
 			return uuid, published, err
 		}
-		name := keyName(s.b[ks:s.i], kesc)
-		s.ws()
-		if s.i >= len(s.b) {
-			return uuid, published, s.eof()
+		name := keyName(b[ks:i], kesc)
+		i = skipWS(b, i)
+		if i >= len(b) || b[i] != ':' {
+			return uuid, published, invalidAt(b, i, "after object key")
 		}
-		if s.b[s.i] != ':' {
-			return uuid, published, s.invalid("after object key")
-		}
-		s.i++
-		s.ws()
-		vs := s.i
+		i = skipWS(b, i+1)
+		vs := i
 		var vesc bool
-		if s.i < len(s.b) && s.b[s.i] == '"' {
-			vesc, err = s.str()
+		if i < len(b) && b[i] == '"' {
+			i, vesc, err = str(b, i)
 		} else {
-			err = s.value()
+			i, err = s.skip(i)
 		}
 		if err != nil {
 			return uuid, published, err
 		}
 		switch name {
 		case "uuid":
-			uuid = member{vs, s.i, vesc}
+			uuid = member{vs, i, vesc}
 		case "published":
-			published = member{vs, s.i, vesc}
+			published = member{vs, i, vesc}
 		}
-		if done, err := s.next('}', "after object key:value pair"); done || err != nil {
-			return uuid, published, err
+		i = skipWS(b, i)
+		if i >= len(b) {
+			return uuid, published, io.ErrUnexpectedEOF
 		}
+		switch b[i] {
+		case ',':
+			i++
+			continue
+		case '}':
+			i++
+			s.depth--
+			return uuid, published, nil
+		}
+		return uuid, published, invalidAt(b, i, "after object key:value pair")
 	}
+}
+
+// skipWS returns the index of the first byte from i on that is not JSON white space.
+func skipWS(b []byte, i int) int {
+	for i < len(b) && b[i] <= ' ' && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t') {
+		i++
+	}
+	return i
 }
 
 // keyName returns the key if it is one the event reader wants, else "".

@@ -1,0 +1,67 @@
+package okta
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// The scanner's nesting limit is encoding/json's: the same documents pass and fail at the
+// boundary, in arrays, objects, and inside an event of a page.
+func TestScannerDepthLimit(t *testing.T) {
+	for _, n := range []int{1, 9998, 9999, 10000, 10001, 20000} {
+		for _, doc := range []string{
+			strings.Repeat("[", n) + strings.Repeat("]", n),
+			strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n),
+		} {
+			s := &scanner{b: []byte(doc)}
+			err := s.value()
+			ours := err == nil && s.i == len(doc)
+			if want := json.Valid([]byte(doc)); ours != want {
+				t.Errorf("depth %d %.6q…: scanner valid=%v (%v), encoding/json %v", n, doc, ours, err, want)
+			}
+			if !ours && (err == nil || !strings.Contains(err.Error(), "exceeded max depth")) {
+				t.Errorf("depth %d: want a max depth error, got %v", n, err)
+			}
+		}
+	}
+	// A page is one array level and an event one object level more.
+	deep := func(n int) string {
+		return `[{"uuid":"u","published":"2024-01-01T00:00:00Z","x":` + strings.Repeat("[", n) + strings.Repeat("]", n) + "}]"
+	}
+	if _, err := DecodePage(strings.NewReader(deep(9998))); err != nil {
+		t.Errorf("10000 levels in all: %v", err)
+	}
+	if _, err := DecodePage(strings.NewReader(deep(9999))); err == nil || !strings.Contains(err.Error(), "exceeded max depth") {
+		t.Errorf("10001 levels in all: want a max depth error, got %v", err)
+	}
+}
+
+// Errors point at the offending byte with encoding/json's wording, so a bad page is easy to
+// find in Okta's response.
+func TestScannerErrors(t *testing.T) {
+	for _, tc := range []struct{ doc, msg string }{
+		{`{"a" 1}`, `invalid character '1' after object key`},
+		{`{"a":1 "b":2}`, `invalid character '"' after object key:value pair`},
+		{`[1 2]`, `invalid character '2' after array element`},
+		{`{1:2}`, `invalid character '1' looking for beginning of object key string`},
+		{`{"a":1,}`, `invalid character '}' looking for beginning of object key string`},
+		{`[1,]`, `invalid character ']' looking for beginning of value`},
+		{`"a` + "\x01" + `"`, `invalid character '\x01' in string literal`},
+		{`"\x"`, `invalid character 'x' in string escape code`},
+		{`"\u12g4"`, `invalid character 'g' in \u hexadecimal character escape`},
+		{`-a`, `invalid character 'a' in numeric literal`},
+		{`1.e5`, `invalid character 'e' in numeric literal`},
+		{`nul!`, `invalid character '!' in literal null (expecting 'l')`},
+		{`[{"a":[1,{"b":"c"}]`, `unexpected EOF`},
+	} {
+		s := &scanner{b: []byte(tc.doc)}
+		err := s.value()
+		if err == nil || err.Error() != tc.msg {
+			t.Errorf("%q: got %v, want %s", tc.doc, err, tc.msg)
+		}
+		if json.Valid([]byte(tc.doc)) {
+			t.Errorf("%q: encoding/json accepts it", tc.doc)
+		}
+	}
+}
