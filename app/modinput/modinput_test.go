@@ -253,6 +253,8 @@ func FuzzParseInputConfig(f *testing.F) {
 func FuzzEventData(f *testing.F) {
 	f.Add([]byte(`{"a":"<&>\"'"}`), "oktainput://x")
 	f.Add([]byte("\xff\x00\r\n"), "a\tb")
+	f.Add([]byte(strings.Repeat(`{"k":"v"}`, 7)+"<"), "")  // past the 32-byte steps
+	f.Add([]byte(strings.Repeat("x", 35)+"\u00e9"+strings.Repeat("y", 30)), "")
 	f.Fuzz(func(t *testing.T, data []byte, stanza string) {
 		var out bytes.Buffer
 		ew := NewEventWriter(&out)
@@ -277,6 +279,27 @@ func FuzzEventData(f *testing.F) {
 			t.Fatalf("data changed: %q -> %q", data, stream.Events[0].Data)
 		}
 	})
+}
+
+// plainText must find a byte that needs escaping wherever it is: in each of the four words
+// of a 32-byte step, in the 8-byte tail and in the last bytes.
+func TestPlainText(t *testing.T) {
+	for _, c := range []byte{0, '\t', '\n', '\r', 0x1f, '&', '<', '>', 0x80, 0xc3, 0xff} {
+		for n := 1; n <= 80; n++ {
+			for at := 0; at < n; at++ {
+				s := bytes.Repeat([]byte{'a'}, n)
+				s[at] = c
+				if plainText(s) {
+					t.Fatalf("byte %#x at %d of %d: called plain", c, at, n)
+				}
+			}
+		}
+	}
+	for _, s := range []string{"", "a", " ~\x7f" + strings.Repeat(`{"a":"b c"}`, 9), strings.Repeat("z", 64)} {
+		if !plainText([]byte(s)) {
+			t.Errorf("%q: not called plain", s)
+		}
+	}
 }
 
 // valid reports whether XML 1.0 can carry data unchanged.
