@@ -253,7 +253,7 @@ func FuzzParseInputConfig(f *testing.F) {
 func FuzzEventData(f *testing.F) {
 	f.Add([]byte(`{"a":"<&>\"'"}`), "oktainput://x")
 	f.Add([]byte("\xff\x00\r\n"), "a\tb")
-	f.Add([]byte(strings.Repeat(`{"k":"v"}`, 7)+"<"), "")  // past the 32-byte steps
+	f.Add([]byte(strings.Repeat(`{"k":"v"}`, 7)+"<"), "") // past the 32-byte steps
 	f.Add([]byte(strings.Repeat("x", 35)+"\u00e9"+strings.Repeat("y", 30)), "")
 	f.Fuzz(func(t *testing.T, data []byte, stanza string) {
 		var out bytes.Buffer
