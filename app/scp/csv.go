@@ -2,8 +2,10 @@ package scp
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 )
 
 // Errors a ParseError unwraps to.
@@ -56,12 +58,11 @@ type RowReader struct {
 	mvBuf   []byte // unescaped multivalue items
 	err     error
 	slow    bool // always parse byte by byte (tests compare the two parsers)
-	quoted  bool // a row of this body had quotes: rows of one body are alike, skip plainRecord
 }
 
 // Reset starts reading body, consuming its header row. An empty body has no fields and no rows.
 func (r *RowReader) Reset(body []byte) error {
-	r.body, r.pos, r.row, r.err, r.ncols, r.header, r.quoted = body, 0, -1, nil, 0, nil, false
+	r.body, r.pos, r.row, r.err, r.ncols, r.header = body, 0, -1, nil, 0, nil
 	r.fields = r.fields[:0]
 	if r.index == nil {
 		r.index = make(map[string]int)
@@ -95,7 +96,6 @@ func (r *RowReader) Reset(body []byte) error {
 	}
 	r.ncols = len(r.cells)
 	r.header = r.line
-	r.quoted = false // the first row decides, not the header's names
 	return nil
 }
 
@@ -189,7 +189,7 @@ func (r *RowReader) record() bool {
 	r.scratch = r.scratch[:0]
 	r.mvBuf = r.mvBuf[:0]
 	start := r.pos
-	if !r.slow && !r.quoted && r.plainRecord(start) {
+	if !r.slow && r.fastRecord(start) {
 		return true
 	}
 	r.cells = r.cells[:0]
@@ -264,44 +264,97 @@ func (r *RowReader) record() bool {
 	}
 }
 
-// plainRecord reads a record without quotes, the common case, a cell at a time with
-// IndexByte; false (with nothing consumed) when the line holds a quote and needs record's
-// byte-by-byte parse.
-func (r *RowReader) plainRecord(start int) bool {
+// fastRecord reads the common record a cell at a time and each cell a word at a time: bare
+// cells without quotes or stray CRs, quoted cells without doubled quotes, LF or CRLF line
+// ends. Anything else (doubled quotes, stray CRs, malformed quoting, an unterminated quote)
+// makes it return false with nothing consumed, and record's byte-by-byte parse reads the row
+// and reports its errors. It keeps few variables live so that they stay in registers.
+func (r *RowReader) fastRecord(start int) bool {
 	b := r.body
-	end, next, lf := len(b), len(b), false
-	if k := bytes.IndexByte(b[start:], '\n'); k >= 0 {
-		end, next, lf = start+k, start+k+1, true
-	}
-	if bytes.IndexByte(b[start:end], '"') >= 0 {
-		r.quoted = true
-		return false
-	}
-	r.line = b[start : start+lenTrimCR(b[start:end])]
-	line := b[start:end]
-	if lf {
-		line = r.line // a CR before the LF ends the record too
-	}
+	cells := r.cells[:0]
+	i := start
 	for {
-		k := bytes.IndexByte(line, ',')
-		if k < 0 {
-			r.cells = append(r.cells, line[:len(line):len(line)])
-			break
+		for i < len(b) && b[i] == ',' {
+			// An empty cell: Splunk's rows end in runs of them (the unused __mv_ twins).
+			cells = append(cells, b[i:i:i])
+			i++
 		}
-		r.cells = append(r.cells, line[:k:k])
-		line = line[k+1:]
+		j := i
+		if i < len(b) && b[i] == '"' {
+			// Quoted: up to the next quote, which must close the cell.
+			k := bytes.IndexByte(b[i+1:], '"')
+			if k < 0 {
+				return false
+			}
+			j = i + 1 + k
+			cells = append(cells, b[i+1:j:j])
+			j++
+		} else {
+			// Bare: up to the next ',', LF, CR or quote. All four are below '-': a word is
+			// tested once, and its few other low bytes (spaces, '$', brackets) looked up.
+		scan:
+			for {
+				if j+8 > len(b) {
+					for j < len(b) && !bareEnd[b[j]] {
+						j++
+					}
+					break
+				}
+				for m := below(binary.LittleEndian.Uint64(b[j:]), '-'); m != 0; m &= m - 1 {
+					if k := j + bits.TrailingZeros64(m)>>3; bareEnd[b[k]] {
+						j = k
+						break scan
+					}
+				}
+				j += 8
+			}
+			cells = append(cells, b[i:j:j])
+		}
+		// j is just past the cell.
+		if j >= len(b) {
+			r.cells, r.line, r.pos = cells, b[start:], len(b)
+			r.row++
+			return true
+		}
+		switch b[j] {
+		case ',':
+			i = j + 1
+			continue
+		case '\n':
+			r.cells, r.line, r.pos = cells, b[start:j], j+1
+		case '\r':
+			if j+1 >= len(b) || b[j+1] != '\n' {
+				return false // a CR inside a cell
+			}
+			r.cells, r.line, r.pos = cells, b[start:j], j+2
+		default:
+			return false // a doubled quote, text after a closing quote, a quote in a bare cell
+		}
+		r.row++
+		return true
 	}
-	r.pos = next
-	r.row++
-	return true
 }
 
-// lenTrimCR returns len(b) without one trailing CR.
-func lenTrimCR(b []byte) int {
-	if n := len(b); n > 0 && b[n-1] == '\r' {
-		return n - 1
-	}
-	return len(b)
+// bareEnd marks the bytes that end or complicate a bare cell.
+var bareEnd = [256]bool{',': true, '\n': true, '\r': true, '"': true}
+
+// Word-at-a-time byte classes (SWAR): below returns a word whose byte i has its high bit set
+// exactly when byte i of x is below n (n <= 0x80); no carry crosses bytes, so every set bit
+// is exact, not only the lowest.
+const (
+	lo7 = 0x7f7f7f7f7f7f7f7f
+	hi1 = 0x8080808080808080
+	one = 0x0101010101010101
+)
+
+func below(x uint64, n byte) uint64 {
+	return ^(((x & lo7) + one*uint64(0x80-n)) | x) & hi1
+}
+
+// equal marks the bytes of x equal to c, exactly as below does.
+func equal(x uint64, c byte) uint64 {
+	y := x ^ (one * uint64(c))
+	return ^(((y & lo7) + lo7) | y) & hi1
 }
 
 // DecodeMV appends the values of a __mv_ cell (`$a$;$b$`, `$` doubled inside) to dst,

@@ -2,6 +2,7 @@ package scp
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"testing"
@@ -348,6 +349,63 @@ func TestAppendCellFindsSpecialBytesAnywhere(t *testing.T) {
 				}
 				require.Equal(t, want, string(appendCell(nil, string(b))), "byte %q at %d of %d", c, at, n)
 			}
+		}
+	}
+}
+
+func TestWordClasses(t *testing.T) {
+	for _, c := range []byte{0, 1, '\n', '\r', ' ', '"', ',', '-', '.', 'a', 0x7f, 0x80, 0xac, 0xff} {
+		for at := range 8 {
+			for _, fill := range []byte{'x', ',', 0xff, 0} {
+				var b [8]byte
+				for i := range b {
+					b[i] = fill
+				}
+				b[at] = c
+				x := binary.LittleEndian.Uint64(b[:])
+				for _, n := range []byte{'-', '#', 1, 0x80} {
+					var want uint64
+					for i, v := range b {
+						if v < n {
+							want |= 0x80 << (8 * i)
+						}
+					}
+					require.Equal(t, want, below(x, n), "below(%q, %#x)", b, n)
+				}
+				var want uint64
+				for i, v := range b {
+					if v == '"' {
+						want |= 0x80 << (8 * i)
+					}
+				}
+				require.Equal(t, want, equal(x, '"'), "equal(%q)", b)
+			}
+		}
+	}
+}
+
+func TestRowReaderFastAndFullParseAgree(t *testing.T) {
+	// Rows that take each exit of fastRecord, and rows long enough for whole words.
+	bodies := []string{
+		"a,b,__mv_a,__mv_b\n\"1717287262.996\",\"user.session.end\",,\n\"x\",y\r\n",
+		"a,b\r\n\"a long quoted cell, with commas\",and a long bare cell with spaces (x+y)\r\n",
+		"a,b\n\"q\"\"q\",x\n\"q\"\r,x\nx\ry,z\n\"q\",x\r",
+		"a,b\nlonger bare \"quote\",x\n\"0oa1\n0ua2\",\"$0oa1$;$0ua2$\"\n",
+		"a,b\n12345678,\"12345678\"",
+		"a,b\n\"unterminated,x\n",
+	}
+	for _, body := range bodies {
+		fast, slow := RowReader{}, RowReader{slow: true}
+		errFast, errSlow := fast.Reset([]byte(body)), slow.Reset([]byte(body))
+		require.Equal(t, fmt.Sprint(errSlow), fmt.Sprint(errFast), body)
+		for errFast == nil {
+			okFast, okSlow := fast.Next(), slow.Next()
+			require.Equal(t, okSlow, okFast, body)
+			require.Equal(t, fmt.Sprint(slow.Err()), fmt.Sprint(fast.Err()), body)
+			if !okFast {
+				break
+			}
+			require.Equal(t, fmt.Sprintf("%q %q", slow.cells, slow.Line()), fmt.Sprintf("%q %q", fast.cells, fast.Line()), body)
 		}
 	}
 }
