@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math/bits"
 	"strconv"
 	"sync"
 	"time"
@@ -154,9 +155,14 @@ func appendEscaped(b *bytes.Buffer, s []byte, attr bool) {
 	}
 	start := 0
 	for i := 0; i < len(s); {
-		if !attr && i+8 <= len(s) && !maybeSpecial(binary.LittleEndian.Uint64(s[i:])) {
-			i += 8
-			continue
+		if !attr && i+8 <= len(s) {
+			// Jump to the first byte that may need attention, or past a clean word.
+			m := textMask(binary.LittleEndian.Uint64(s[i:]))
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) >> 3
 		}
 		c := s[i]
 		if c >= utf8.RuneSelf {
@@ -186,19 +192,19 @@ func appendEscaped(b *bytes.Buffer, s []byte, attr bool) {
 // about four times the speed of escaping, which is what a clean event skips.
 func plainText(s []byte) bool {
 	var acc uint64
-	i := 0
-	for ; i+32 <= len(s); i += 32 {
-		acc |= textMask(binary.LittleEndian.Uint64(s[i:])) | textMask(binary.LittleEndian.Uint64(s[i+8:])) |
-			textMask(binary.LittleEndian.Uint64(s[i+16:])) | textMask(binary.LittleEndian.Uint64(s[i+24:]))
+	// Reslicing by constants lets the compiler drop the bounds checks inside the loop.
+	for ; len(s) >= 32; s = s[32:] {
+		acc |= textMask(binary.LittleEndian.Uint64(s[0:8])) | textMask(binary.LittleEndian.Uint64(s[8:16])) |
+			textMask(binary.LittleEndian.Uint64(s[16:24])) | textMask(binary.LittleEndian.Uint64(s[24:32]))
 		if acc != 0 {
 			return false
 		}
 	}
-	for ; i+8 <= len(s); i += 8 {
-		acc |= textMask(binary.LittleEndian.Uint64(s[i:]))
+	for ; len(s) >= 8; s = s[8:] {
+		acc |= textMask(binary.LittleEndian.Uint64(s[0:8]))
 	}
-	for ; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '&' || c == '<' || c == '>' {
+	for _, c := range s {
+		if c < 0x20 || c >= utf8.RuneSelf || c == '&' || c == '<' || c == '>' {
 			return false
 		}
 	}
@@ -206,19 +212,14 @@ func plainText(s []byte) bool {
 }
 
 // textMask is non-zero if and only if a byte of w is below 0x20, 0x80 or above, &, < or >
-// (SWAR; with none of these there is no borrow, so no false alarm).
+// (SWAR; with none of these there is no borrow, so no false alarm). Its lowest flag marks
+// the first such byte; flags above it may be false (borrows).
 func textMask(w uint64) uint64 {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	amp, lt, gt := w^(ones*'&'), w^(ones*'<'), w^(ones*'>')
-	return ((w - ones*0x20) | (amp - ones) | (lt - ones) | (gt - ones) | w) & highs
-}
-
-// maybeSpecial reports whether any of the 8 bytes in w may need attention in text: a control
-// character, &, <, > or a non-ASCII byte (SWAR: a word at a time).
-func maybeSpecial(w uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	amp, lt, gt := w^(ones*'&'), w^(ones*'<'), w^(ones*'>')
-	return ((w-ones*0x20)&^w|(amp-ones)&^amp|(lt-ones)&^lt|(gt-ones)&^gt|w)&highs != 0
+	// '<' (0x3c) and '>' (0x3e) differ only in bit 1: clearing it after the XOR makes both,
+	// and nothing else, zero.
+	amp, angle := w^(ones*'&'), (w^(ones*'<'))&^(ones*2)
+	return ((w - ones*0x20) | (amp - ones) | (angle - ones) | w) & highs
 }
 
 var (

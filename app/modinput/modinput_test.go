@@ -302,6 +302,45 @@ func TestPlainText(t *testing.T) {
 	}
 }
 
+// The escaper jumps a word at a time to the next byte that needs attention; whatever word
+// and position that byte is in, the output is a byte-by-byte escaper's.
+func TestAppendEscapedEveryPosition(t *testing.T) {
+	reference := func(s []byte) string {
+		var b strings.Builder
+		for _, r := range string(s) {
+			switch {
+			case r == '&':
+				b.WriteString("&amp;")
+			case r == '<':
+				b.WriteString("&lt;")
+			case r == '>':
+				b.WriteString("&gt;")
+			case r == '\r':
+				b.WriteString("&#xD;")
+			case r == '\n' || r == '\t':
+				b.WriteRune(r)
+			case r < 0x20 || r == 0xFFFE || r == 0xFFFF || r == utf8.RuneError:
+				b.WriteString("\uFFFD")
+			default:
+				b.WriteRune(r)
+			}
+		}
+		return b.String()
+	}
+	for _, special := range []string{"&", "<", ">", "\r", "\n", "\t", "\x00", "\x1f", "é", "\u20ac", "\U0001F600", "\xff", "\xef\xbf\xbe"} {
+		for n := 1; n <= 40; n++ {
+			for at := 0; at < n; at++ {
+				s := []byte(strings.Repeat("a", at) + special + strings.Repeat("b", n-at-1) + special)
+				var b bytes.Buffer
+				appendEscaped(&b, s, false)
+				if want := reference(s); b.String() != want {
+					t.Fatalf("%q: got %q, want %q", s, b.String(), want)
+				}
+			}
+		}
+	}
+}
+
 // valid reports whether XML 1.0 can carry data unchanged.
 func valid(data []byte) bool {
 	s := string(data)
