@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"strings"
 )
 
 // Errors a ParseError unwraps to.
@@ -412,6 +413,9 @@ func DecodeMV(dst [][]byte, buf, cell []byte) ([][]byte, []byte, error) {
 // AppendMV appends the __mv_ encoding of values to dst: each wrapped in `$`, `$` doubled,
 // joined by `;`.
 func AppendMV[S ~string | ~[]byte](dst []byte, values []S) []byte {
+	if ss, ok := any(values).([]string); ok {
+		return appendMVStrings(dst, ss)
+	}
 	for k, v := range values {
 		if k > 0 {
 			dst = append(dst, ';')
@@ -419,6 +423,28 @@ func AppendMV[S ~string | ~[]byte](dst []byte, values []S) []byte {
 		dst = append(dst, '$')
 		for {
 			j := indexDollar(v)
+			if j < 0 {
+				dst = append(dst, v...)
+				break
+			}
+			dst = append(dst, v[:j+1]...)
+			dst = append(dst, '$')
+			v = v[j+1:]
+		}
+		dst = append(dst, '$')
+	}
+	return dst
+}
+
+// appendMVStrings is AppendMV for strings, the writer's case, finding dollars by IndexByte.
+func appendMVStrings(dst []byte, values []string) []byte {
+	for k, v := range values {
+		if k > 0 {
+			dst = append(dst, ';')
+		}
+		dst = append(dst, '$')
+		for {
+			j := strings.IndexByte(v, '$')
 			if j < 0 {
 				dst = append(dst, v...)
 				break

@@ -1,8 +1,10 @@
 package scp
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
 	"unsafe"
@@ -174,30 +176,42 @@ var needsQuote = [256]bool{'"': true, ',': true, '\n': true, '\r': true}
 // appendCell appends v CSV-quoted when it holds a quote, comma, CR or LF, as Python's
 // QUOTE_MINIMAL does.
 func appendCell(dst []byte, s string) []byte {
-	i := 0
-	// Eight bytes at a time: most cells have nothing to quote.
-	for ; i+8 <= len(s); i += 8 {
-		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		if hasByte(x, '"')|hasByte(x, ',')|hasByte(x, '\n')|hasByte(x, '\r') != 0 {
-			break
-		}
+	if !quotable(s) {
+		return append(dst, s...)
 	}
-	for ; i < len(s); i++ {
-		if needsQuote[s[i]] {
-			dst = append(dst, '"')
-			dst = appendEscaped(dst, s)
-			return append(dst, '"')
-		}
-	}
-	return append(dst, s...)
+	dst = append(dst, '"')
+	dst = appendEscaped(dst, s)
+	return append(dst, '"')
 }
 
-// hasByte is non-zero when one of x's bytes is c (the classic SWAR zero-byte test).
-func hasByte(x uint64, c byte) uint64 {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	y := x ^ (lo * uint64(c))
-	return (y - lo) &^ y & hi
+// quotable reports whether s holds a byte that makes Python's QUOTE_MINIMAL quote a cell.
+// All four are below '-', so s is tested a word at a time for bytes below '-' and only
+// those (spaces, '$', brackets) are looked up; a tail shorter than a word is tested as the
+// last word of s, overlapping the one before.
+func quotable(s string) bool {
+	n := len(s)
+	if n < 8 {
+		for i := range n {
+			if needsQuote[s[i]] {
+				return true
+			}
+		}
+		return false
+	}
+	b := unsafe.Slice(unsafe.StringData(s), n) // read only
+	for i := 0; ; i += 8 {
+		if i+8 > n {
+			i = n - 8
+		}
+		for m := below(binary.LittleEndian.Uint64(b[i:]), '-'); m != 0; m &= m - 1 {
+			if needsQuote[b[i+bits.TrailingZeros64(m)>>3]] {
+				return true
+			}
+		}
+		if i+8 == n {
+			return false
+		}
+	}
 }
 
 // appendEscaped appends v with every quote doubled.
