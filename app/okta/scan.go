@@ -106,10 +106,11 @@ func skipValue(b []byte, i, depth int) (int, error) {
 func skipValueAt(b []byte, i int, c byte, depth int) (int, error) {
 	switch {
 	case c == '"':
-		if j, ok := shortStr(b, i); ok {
+		j, ok := shortStr(b, i)
+		if ok {
 			return j, nil
 		}
-		j, _, err := str(b, i)
+		j, _, err := strFrom(b, j)
 		return j, err
 	case c == '{':
 		return skipObject(b, i, depth)
@@ -143,11 +144,13 @@ func skipObject(b []byte, i, depth int) (int, error) {
 		if c != '"' {
 			return i, invalidAt(b, i, "looking for beginning of object key string")
 		}
-		if j, ok := shortStr(b, i); ok {
-			i = j
-		} else if i, _, err = str(b, i); err != nil {
-			return i, err
+		j, ok := shortStr(b, i)
+		if !ok {
+			if j, _, err = strFrom(b, j); err != nil {
+				return j, err
+			}
 		}
+		i = j
 		if c, i, err = tok(b, i); err != nil {
 			return i, err
 		}
@@ -232,23 +235,29 @@ func invalidAt(b []byte, i int, context string) error {
 
 // shortStr skips the string whose opening quote is b[i] if it ends, with no escape, within
 // the next eight bytes: most of Okta's keys and many values. It is small enough to inline, so
-// those strings cost no call; ok is false for any other string, which str then reads.
+// those strings cost no call. Otherwise ok is false and end is where strFrom goes on: the
+// bytes before it are plain string content.
 func shortStr(b []byte, i int) (end int, ok bool) {
+	end = i + 1
 	if i+9 <= len(b) {
-		if m := stringSpecial(binary.LittleEndian.Uint64(b[i+1:])); m != 0 {
-			if j := i + 1 + bits.TrailingZeros64(m)>>3; b[j] == '"' {
-				return j + 1, true
-			}
+		m := stringSpecial(binary.LittleEndian.Uint64(b[end:]))
+		end += bits.TrailingZeros64(m) >> 3 // i+9 when m is 0
+		if m != 0 && b[end] == '"' {
+			return end + 1, true
 		}
 	}
-	return 0, false
+	return end, false
 }
 
 // str skips the string whose opening quote is b[i] and returns the index after it and
 // whether it holds escapes.
 func str(b []byte, i int) (int, bool, error) {
+	return strFrom(b, i+1)
+}
+
+// strFrom skips the rest of a string whose content goes on at b[i].
+func strFrom(b []byte, i int) (int, bool, error) {
 	escaped := false
-	i++
 	for {
 		i = plainRun(b, i)
 		if i >= len(b) {
@@ -272,29 +281,30 @@ func str(b []byte, i int) (int, bool, error) {
 
 // plainRun returns the index of the first byte from i on that is a quote, a backslash or a
 // control character, or len(b). It reads eight bytes at a time and jumps straight to the
-// byte that stopped it, so short strings (most of Okta's keys) cost one word, not a byte loop.
+// byte that stopped it; reslicing by constants lets the compiler drop the bounds checks.
 func plainRun(b []byte, i int) int {
-	for i+16 <= len(b) {
-		m := stringSpecial(binary.LittleEndian.Uint64(b[i:]))
-		if m != 0 {
-			return i + bits.TrailingZeros64(m)>>3
+	t := b[min(i, len(b)):]
+	for len(t) >= 16 {
+		if m := stringSpecial(binary.LittleEndian.Uint64(t[0:8])); m != 0 {
+			return len(b) - len(t) + bits.TrailingZeros64(m)>>3
 		}
-		m = stringSpecial(binary.LittleEndian.Uint64(b[i+8:]))
-		if m != 0 {
-			return i + 8 + bits.TrailingZeros64(m)>>3
+		if m := stringSpecial(binary.LittleEndian.Uint64(t[8:16])); m != 0 {
+			return len(b) - len(t) + 8 + bits.TrailingZeros64(m)>>3
 		}
-		i += 16
+		t = t[16:]
 	}
-	for i+8 <= len(b) {
-		if m := stringSpecial(binary.LittleEndian.Uint64(b[i:])); m != 0 {
-			return i + bits.TrailingZeros64(m)>>3
+	if len(t) >= 8 {
+		if m := stringSpecial(binary.LittleEndian.Uint64(t[0:8])); m != 0 {
+			return len(b) - len(t) + bits.TrailingZeros64(m)>>3
 		}
-		i += 8
+		t = t[8:]
 	}
-	for i < len(b) && b[i] >= 0x20 && b[i] != '"' && b[i] != '\\' {
-		i++
+	for k, c := range t {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return len(b) - len(t) + k
+		}
 	}
-	return i
+	return len(b)
 }
 
 // escape skips the escape sequence whose backslash is b[i].
@@ -426,11 +436,13 @@ func (s *scanner) event() (uuid, published member, err error) {
 		}
 		ks := i
 		var kesc bool
-		if j, ok := shortStr(b, i); ok {
-			i = j
-		} else if i, kesc, err = str(b, i); err != nil {
-			return uuid, published, err
+		j, ok := shortStr(b, i)
+		if !ok {
+			if j, kesc, err = strFrom(b, j); err != nil {
+				return uuid, published, err
+			}
 		}
+		i = j
 		name := keyName(b[ks:i], kesc)
 		i = skipWS(b, i)
 		if i >= len(b) || b[i] != ':' {
