@@ -78,19 +78,18 @@ func (w *RowWriter) sep() bool {
 
 // Value writes a single-valued cell; "" writes an empty one.
 func (w *RowWriter) Value(v string) {
-	if w.sep() {
-		w.body = appendCell(w.body, v)
-		w.body = append(w.body, ',')
+	if !w.sep() {
+		return
 	}
+	if quotable(v) {
+		w.body = append(appendQuoted(w.body, v), ',')
+		return
+	}
+	w.body = append(append(w.body, v...), ',')
 }
 
 // ValueBytes is Value for bytes.
-func (w *RowWriter) ValueBytes(v []byte) {
-	if w.sep() {
-		w.body = appendCell(w.body, bstr(v))
-		w.body = append(w.body, ',')
-	}
-}
+func (w *RowWriter) ValueBytes(v []byte) { w.Value(bstr(v)) }
 
 // Values writes a cell of any number of values: none is empty, one is a plain value, more are
 // joined by newlines in the plain column and encoded in the __mv_ column.
@@ -179,6 +178,11 @@ func appendCell(dst []byte, s string) []byte {
 	if !quotable(s) {
 		return append(dst, s...)
 	}
+	return appendQuoted(dst, s)
+}
+
+// appendQuoted appends s in quotes, its quotes doubled.
+func appendQuoted(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	dst = appendEscaped(dst, s)
 	return append(dst, '"')

@@ -23,14 +23,21 @@ const (
 // row's cells by column, looked up once per chunk, straight from the chunk body.
 type extractor struct {
 	r    *scp.RowReader
-	raw  int   // _raw column, -1 when absent
-	time int   // _time column
-	cols []int // column of each session.RowFields entry, -1 when absent
+	raw  int         // _raw field, -1 when absent
+	time int         // _time field
+	cols []fieldCols // where each session.RowFields entry is
 	x    session.Extractor
 }
 
+// fieldCols locates a field in a chunk: its index in the reader (-1 when absent) and the
+// columns of its plain and __mv_ cells (-1 when absent), so that a row's values are read
+// straight from its cells.
+type fieldCols struct {
+	field, plain, mv int
+}
+
 func newExtractor() *extractor {
-	return &extractor{cols: make([]int, len(session.RowFields))}
+	return &extractor{cols: make([]fieldCols, len(session.RowFields))}
 }
 
 // bind looks up the columns of a new chunk.
@@ -38,7 +45,11 @@ func (x *extractor) bind(r *scp.RowReader) {
 	x.r = r
 	x.raw, x.time = r.Index("_raw"), r.Index("_time")
 	for f, name := range session.RowFields {
-		x.cols[f] = r.Index(name)
+		c := fieldCols{field: r.Index(name), plain: -1, mv: -1}
+		if c.field >= 0 {
+			c.plain, c.mv = r.Columns(c.field)
+		}
+		x.cols[f] = c
 	}
 }
 
@@ -51,7 +62,7 @@ var (
 // event fills ev from the reader's current row.
 func (x *extractor) event(ev *session.Event) outcome {
 	r := x.r
-	typ, osType := x.cols[fieldType], x.cols[fieldOSType]
+	typ, osType := x.cols[fieldType].field, x.cols[fieldOSType].field
 	switch {
 	case osType >= 0 && len(r.Value(osType)) > 0:
 		if x.x.FromRow(x, ev) != nil {
@@ -80,18 +91,18 @@ func (x *extractor) event(ev *session.Event) outcome {
 // Values serves session.Extractor: field f's values in the current row, the plain cell when
 // its __mv_ twin is broken.
 func (x *extractor) Values(f int, dst [][]byte) [][]byte {
-	i := x.cols[f]
-	if i < 0 {
-		return dst
+	c := &x.cols[f]
+	if c.mv >= 0 && len(x.r.Cell(c.mv)) > 0 {
+		if out, err := x.r.Values(c.field, dst); err == nil {
+			return out
+		}
 	}
-	out, err := x.r.Values(i, dst)
-	if err != nil {
-		if v := x.r.Value(i); len(v) > 0 {
+	if c.plain >= 0 {
+		if v := x.r.Cell(c.plain); len(v) > 0 {
 			return append(dst, v)
 		}
-		return dst
 	}
-	return out
+	return dst
 }
 
 var errEpoch = errors.New("not epoch seconds")
