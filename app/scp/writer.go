@@ -64,13 +64,13 @@ func (w *RowWriter) SetFields(names ...string) error {
 // Fields returns the declared fields.
 func (w *RowWriter) Fields() []string { return w.fields }
 
-func (w *RowWriter) sep() bool {
+// cell counts a cell of the row; false (and the row spoiled) before SetFields. Every cell
+// is written with the comma that follows it, so a cell costs no test for being the first;
+// EndRow turns the row's last comma into the line end.
+func (w *RowWriter) cell() bool {
 	if len(w.fields) == 0 {
 		w.err = ErrNoFields
 		return false
-	}
-	if w.cells > 0 {
-		w.body = append(w.body, ',')
 	}
 	w.cells++
 	return true
@@ -78,14 +78,14 @@ func (w *RowWriter) sep() bool {
 
 // Value writes a single-valued cell; "" writes an empty one.
 func (w *RowWriter) Value(v string) {
-	if !w.sep() {
+	if !w.cell() {
 		return
 	}
 	if quotable(v) {
-		w.body = append(appendQuoted(w.body, v), ',')
+		w.body = append(appendQuoted(w.body, v), ',', ',')
 		return
 	}
-	w.body = append(append(w.body, v...), ',')
+	w.body = append(append(w.body, v...), ',', ',') // the value, its empty __mv_ twin
 }
 
 // ValueBytes is Value for bytes.
@@ -100,7 +100,7 @@ func (w *RowWriter) Values(vs []string) {
 	case 1:
 		w.Value(vs[0])
 	default:
-		if !w.sep() {
+		if !w.cell() {
 			return
 		}
 		w.body = append(w.body, '"')
@@ -112,17 +112,16 @@ func (w *RowWriter) Values(vs []string) {
 		}
 		w.body = append(w.body, '"', ',')
 		w.mv = AppendMV(w.mv[:0], vs)
-		w.body = appendCell(w.body, bstr(w.mv))
+		w.body = append(appendCell(w.body, bstr(w.mv)), ',')
 	}
 }
 
 // Cell writes a cell from its two columns as a RowReader returns them (Value and MV), to pass
 // an input field through unchanged.
 func (w *RowWriter) Cell(plain, mv []byte) {
-	if w.sep() {
-		w.body = appendCell(w.body, bstr(plain))
-		w.body = append(w.body, ',')
-		w.body = appendCell(w.body, bstr(mv))
+	if w.cell() {
+		w.body = append(appendCell(w.body, bstr(plain)), ',')
+		w.body = append(appendCell(w.body, bstr(mv)), ',')
 	}
 }
 
@@ -138,7 +137,9 @@ func (w *RowWriter) EndRow() error {
 		w.body = w.body[:w.rowStart]
 		return err
 	}
-	w.body = append(w.body, '\r', '\n')
+	// The row has at least one cell (SetFields refuses none): its last byte is a comma.
+	w.body[len(w.body)-1] = '\r'
+	w.body = append(w.body, '\n')
 	w.rowStart = len(w.body)
 	w.rows++
 	return nil
@@ -194,15 +195,25 @@ func appendQuoted(dst []byte, s string) []byte {
 // last word of s, overlapping the one before.
 func quotable(s string) bool {
 	n := len(s)
+	b := unsafe.Slice(unsafe.StringData(s), n) // read only
 	if n < 8 {
-		for i := range n {
-			if needsQuote[s[i]] {
+		if n < 4 {
+			for i := range n {
+				if needsQuote[b[i]] {
+					return true
+				}
+			}
+			return false
+		}
+		// Two halves that overlap when n < 8 make one word.
+		x := uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint32(b[n-4:]))<<32
+		for m := below(x, '-'); m != 0; m &= m - 1 {
+			if k := bits.TrailingZeros64(m) >> 3; (k < 4 && needsQuote[b[k]]) || (k >= 4 && needsQuote[b[n-8+k]]) {
 				return true
 			}
 		}
 		return false
 	}
-	b := unsafe.Slice(unsafe.StringData(s), n) // read only
 	for i := 0; ; i += 8 {
 		if i+8 > n {
 			i = n - 8
