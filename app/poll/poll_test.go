@@ -43,6 +43,9 @@ func (f *fakeOkta) PollURL(q okta.Query) string {
 func (f *fakeOkta) Fetch(ctx context.Context, url string) (*okta.Page, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return nil, err // like the real client: no request once the input stops
+	}
 	f.fetched = append(f.fetched, url)
 	if f.onFetch != nil {
 		f.onFetch(url)
@@ -317,4 +320,44 @@ func TestRunSkipsDuplicatesInsideLaterPages(t *testing.T) {
 	sink := &recSink{}
 	require.NoError(t, New(cfg(), &fakeOkta{pages: p}, &memStore{}, sink, nil, &fakeClock{now: t0}).Run(context.Background()))
 	assert.Equal(t, ids(0, 6), sink.got)
+}
+
+// The next page is requested while the one in hand is written, and its result is used only
+// after that page is saved; a fetch error on it stops the input with the page before it
+// delivered and saved.
+func TestRunFetchesAheadWhileWriting(t *testing.T) {
+	f := &fakeOkta{pages: pages(2, 2, 2), fail: map[string]error{"u2": errors.New("okta: 401 E0000011 Invalid token provided")}}
+	requested := make(chan struct{})
+	f.onFetch = func(url string) {
+		if url == "u1" {
+			close(requested)
+		}
+	}
+	store := &memStore{}
+	sink := &blockingSink{recSink: recSink{store: store}, until: map[string]chan struct{}{"uuid-0000": requested}}
+	err := New(cfg(), f, store, sink, nil, &fakeClock{now: t0}).Run(context.Background())
+	require.ErrorContains(t, err, "E0000011")
+	assert.Equal(t, ids(0, 4), sink.got, "pages u0 and u1 are delivered")
+	assert.Equal(t, []string{"", "u1"}, sink.cpAtPage, "each page is written after the previous one is saved")
+	assert.Equal(t, "u2", store.cps["k"].NextURL, "the failed page is where the input resumes")
+	assert.Equal(t, []string{"u0", "u1", "u2"}, f.fetched)
+}
+
+// blockingSink holds the page starting with a given uuid until a channel closes, so a test
+// can see what the poller does meanwhile; it gives up after a long guard so a broken poller
+// fails the test instead of hanging it.
+type blockingSink struct {
+	recSink
+	until map[string]chan struct{}
+}
+
+func (s *blockingSink) WritePage(ctx context.Context, events []okta.Event) error {
+	if ch := s.until[events[0].UUID]; ch != nil {
+		select {
+		case <-ch:
+		case <-time.After(10 * time.Second):
+			return errors.New("the next page was not requested while this one was written")
+		}
+	}
+	return s.recSink.WritePage(ctx, events)
 }
