@@ -5,13 +5,17 @@
 # the same fetch -> parse -> XML -> checkpoint path as under splunkd) to /dev/null. Prints events/s, CPU seconds and peak RSS of oktainput alone.
 #
 #   bash bench/oktainput.sh [events]      (default 300000; needs `make build`, taskset, /usr/bin/time)
+#
+# OKTAINPUT_BIN names another oktainput binary to measure (an A/B against an older build);
+# OKTAINPUT_CPUPROFILE names a file for its CPU profile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EVENTS=${1:-300000}
 for tool in taskset /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is required" >&2; exit 1; }
 done
-[ -x bin/oktainput ] && [ -x bin/oktasim ] || { echo "bench: run make build first" >&2; exit 1; }
+OKTAINPUT_BIN=${OKTAINPUT_BIN:-bin/oktainput}
+[ -x "$OKTAINPUT_BIN" ] && [ -x bin/oktasim ] || { echo "bench: run make build first" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'kill "${sim_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 export OKTASIM_TOKEN=bench-token
@@ -28,7 +32,7 @@ done
 [ -n "$url" ] || { echo "bench: oktasim did not start:" >&2; cat "$work/sim.err" >&2; exit 1; }
 start=$(date +%s.%N)
 OKTA_API_TOKEN=bench-token OKTAINPUT_CPUPROFILE=${OKTAINPUT_CPUPROFILE:-} taskset -c 0 /usr/bin/time -v \
-  bin/oktainput run --format xml --org-url "$url" --ca-file "$work/ca.pem" --checkpoint-dir "$work/cp" \
+  "$OKTAINPUT_BIN" run --format xml --org-url "$url" --ca-file "$work/ca.pem" --checkpoint-dir "$work/cp" \
   --start-date -7d --hec-index okta --once >/dev/null 2>"$work/run.err"
 end=$(date +%s.%N)
 grep -q "events=$EVENTS " "$work/run.err" || { echo "bench: oktainput did not deliver $EVENTS events:" >&2; cat "$work/run.err" >&2; exit 1; }
