@@ -81,11 +81,56 @@ func (w *RowWriter) Value(v string) {
 	if !w.cell() {
 		return
 	}
-	if quotable(v) {
-		w.body = append(appendQuoted(w.body, v), ',', ',')
-		return
+	w.body = appendValue(w.body, v)
+}
+
+// appendValue appends s as a cell, quoted when it needs it, then the empty __mv_ twin's
+// comma and the comma after that. The common cell needs no quotes and is a few words long:
+// it is checked and copied in the same pass, a word at a time, its tail as a last word
+// overlapping the one before, instead of being checked by quotable and then copied.
+func appendValue(dst []byte, s string) []byte {
+	n, o := len(s), len(dst)
+	if cap(dst)-o < n+8 {
+		dst = slices.Grow(dst, n+8)
 	}
-	w.body = append(append(w.body, v...), ',', ',') // the value, its empty __mv_ twin
+	buf := dst[o : o+n+8]
+	src := unsafe.Slice(unsafe.StringData(s), n) // read only
+	switch {
+	case n >= 8:
+		for i := 0; ; i += 8 {
+			if i+8 > n {
+				i = n - 8
+			}
+			x := binary.LittleEndian.Uint64(src[i:])
+			for m := below(x, '-'); m != 0; m &= m - 1 {
+				if needsQuote[src[i+bits.TrailingZeros64(m)>>3]] {
+					return append(appendQuoted(dst[:o], s), ',', ',')
+				}
+			}
+			binary.LittleEndian.PutUint64(buf[i:], x)
+			if i+8 == n {
+				break
+			}
+		}
+	case n >= 4:
+		lo, hi := binary.LittleEndian.Uint32(src), binary.LittleEndian.Uint32(src[n-4:])
+		for m := below(uint64(lo)|uint64(hi)<<32, '-'); m != 0; m &= m - 1 {
+			if k := bits.TrailingZeros64(m) >> 3; (k < 4 && needsQuote[src[k]]) || (k >= 4 && needsQuote[src[n-8+k]]) {
+				return append(appendQuoted(dst[:o], s), ',', ',')
+			}
+		}
+		binary.LittleEndian.PutUint32(buf, lo)
+		binary.LittleEndian.PutUint32(buf[n-4:], hi)
+	default:
+		for i := range n {
+			if needsQuote[src[i]] {
+				return append(appendQuoted(dst[:o], s), ',', ',')
+			}
+			buf[i] = src[i]
+		}
+	}
+	buf[n], buf[n+1] = ',', ','
+	return dst[:o+n+2]
 }
 
 // ValueBytes is Value for bytes.
