@@ -2,14 +2,10 @@ package session
 
 import (
 	"cmp"
+	"math/bits"
 	"slices"
+	"strings"
 )
-
-// item is one buffered event with its class.
-type item struct {
-	ev  Event
-	cls *class
-}
 
 // keyBuf holds the buffered events of one key, linked into the engine's list of keys in the
 // order they last received an event, which is (nearly) the order in which they fall due.
@@ -19,6 +15,9 @@ type keyBuf struct {
 	edge       int64 // the buffered time furthest in the stream's direction
 	prev, next *keyBuf
 }
+
+// maxFree caps the freed keys kept for reuse.
+const maxFree = 1 << 15
 
 // Engine turns Okta events into sequences. Feed it with Add in either time order, then call
 // Close; sequences arrive through the callback as each key's buffered events become complete
@@ -31,20 +30,21 @@ type Engine struct {
 	emit   func(*Sequence)
 	assign func(ref int64, a Assignment)
 
-	dir     int8 // +1 oldest first, -1 newest first, 0 not known yet
-	wm      int64
-	haveWM  bool
-	pending []packed // events seen before the direction is known; all within Disorder of the first
-	keys    map[string]*keyBuf
-	head    *keyBuf
-	tail    *keyBuf
-	free    []*keyBuf
-	window  int64 // MaxPause + Disorder in milliseconds
-	stats   Stats
-	closed  bool
-	m       machine
-	ev      Event // scratch for place
-	arena   arena // the bytes of buffered events
+	dir      int8 // +1 oldest first, -1 newest first, 0 not known yet
+	wm       int64
+	haveWM   bool
+	pending  []packed // events seen before the direction is known; all within Disorder of the first
+	keys     map[string]*keyBuf
+	head     *keyBuf
+	tail     *keyBuf
+	free     []*keyBuf
+	peakKeys int // the most keys ever buffered at once
+	bufs     bufPool
+	window   int64 // MaxPause + Disorder in milliseconds
+	stats    Stats
+	closed   bool
+	m        machine
+	arena    arena // the bytes of buffered events
 }
 
 // New returns an Engine that calls emit for every sequence of a selected flow and, when assign
@@ -109,7 +109,7 @@ func (e *Engine) Add(ev *Event) {
 		}
 		e.replay()
 	}
-	e.place(&it, ev)
+	e.place(&it)
 }
 
 // pending0 returns the time of the first pending event, or t when there is none.
@@ -123,17 +123,14 @@ func (e *Engine) pending0(t int64) int64 {
 // replay places the events that arrived before the direction was known.
 func (e *Engine) replay() {
 	for i := range e.pending {
-		p := &e.pending[i]
-		p.unpack(&e.ev)
-		e.place(p, &e.ev)
+		e.place(&e.pending[i])
 	}
 	e.pending = nil
 }
 
 // place buffers an event under its key and sequences the keys that became complete.
-// ev is the event it packs, whose strings may be the caller's.
-func (e *Engine) place(it *packed, ev *Event) {
-	key := e.keyOf(ev, it.cls)
+func (e *Engine) place(it *packed) {
+	key := e.keyOf(it)
 	if key == "" {
 		e.stats.NoKey++
 		return
@@ -148,11 +145,13 @@ func (e *Engine) place(it *packed, ev *Event) {
 	}
 	kb := e.keys[key]
 	if kb == nil {
-		// The key the engine keeps must be its own: the same key from the packed copy.
-		it.unpack(&e.ev)
-		kb = e.newKey(e.keyOf(&e.ev, it.cls), t)
+		// The key is the packed copy's (or a concatenation): the engine's own.
+		kb = e.newKey(key, t)
 	} else if (t-kb.edge)*d > 0 {
 		kb.edge = t
+	}
+	if len(kb.items) == cap(kb.items) {
+		kb.items = e.bufs.grow(kb.items)
 	}
 	kb.items = append(kb.items, *it)
 	e.moveToTail(kb)
@@ -181,14 +180,14 @@ func (e *Engine) Close() {
 }
 
 // keyOf returns the event's sequence key, "" when it has none.
-func (e *Engine) keyOf(ev *Event, c *class) string {
+func (e *Engine) keyOf(p *packed) string {
 	switch e.o.By {
 	case BySession:
-		return ev.SessionID
+		return p.str(pSessionID)
 	case ByIP:
-		return ev.IP
+		return p.str(pIP)
 	}
-	id, login := ev.user(c)
+	id, login := p.user()
 	if id != "" {
 		return id
 	}
@@ -208,6 +207,7 @@ func (e *Engine) newKey(key string, t int64) *keyBuf {
 	}
 	kb.key, kb.edge = key, t
 	e.keys[key] = kb
+	e.peakKeys = max(e.peakKeys, len(e.keys))
 	return kb
 }
 
@@ -243,51 +243,84 @@ func (e *Engine) unlink(kb *keyBuf) {
 func (e *Engine) flush(kb *keyBuf) {
 	e.unlink(kb)
 	delete(e.keys, kb.key)
-	e.m.items = slices.Grow(e.m.items[:0], len(kb.items))[:len(kb.items)]
 	sorted := e.m.sorted[:0]
 	for i := range kb.items {
-		it := &e.m.items[i]
-		kb.items[i].unpack(&it.ev)
-		it.cls = kb.items[i].cls
-		sorted = append(sorted, it)
+		sorted = append(sorted, &kb.items[i])
 	}
 	slices.SortFunc(sorted, compareItems)
 	e.m.run(kb.key, sorted)
 	clear(sorted)
 	e.m.sorted = sorted[:0]
-	clear(e.m.items)
-	clear(kb.items)
-	if cap(kb.items) > 16 {
-		// Keep only small buffers: a recycled key would otherwise keep the largest capacity
-		// any key ever needed, and most keys hold one flow of a handful of events.
-		kb.items = nil
-	}
-	kb.items, kb.key = kb.items[:0], ""
-	if len(e.free) < 4096 {
+	e.bufs.put(kb.items)
+	kb.items, kb.key = nil, ""
+	// Keep as many freed keys as were ever live at once (up to maxFree): a stream that moves
+	// past every key at once, as across a gap in time, then needs no new ones.
+	if len(e.free) < min(max(e.peakKeys, 4096), maxFree) {
 		e.free = append(e.free, kb)
 	}
 }
 
 // compareItems orders events by time, then documented step order, then uuid, then content,
 // so that equal inputs sort the same whatever order they arrived in.
-func compareItems(a, b *item) int {
-	if c := cmp.Compare(a.ev.Time, b.ev.Time); c != 0 {
+func compareItems(a, b *packed) int {
+	if c := cmp.Compare(a.time, b.time); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(a.cls.rank, b.cls.rank); c != 0 {
 		return c
 	}
-	x, y := &a.ev, &b.ev
-	for _, p := range [...][2]string{
-		{x.UUID, y.UUID}, {x.Type, y.Type}, {x.Result, y.Result}, {x.Reason, y.Reason},
-		{x.ActorID, y.ActorID}, {x.ActorLogin, y.ActorLogin}, {x.TargetID, y.TargetID},
-		{x.IP, y.IP}, {x.UserAgent, y.UserAgent}, {x.SessionID, y.SessionID},
-		{x.Factor, y.Factor}, {x.App, y.App}, {x.ActorType, y.ActorType},
-		{x.ActorName, y.ActorName}, {x.TargetLogin, y.TargetLogin},
-	} {
-		if c := cmp.Compare(p[0], p[1]); c != 0 {
+	if c := strings.Compare(a.str(pUUID), b.str(pUUID)); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.typ(), b.typ()); c != 0 {
+		return c
+	}
+	for _, i := range [...]int{pResult, pReason, pActorID, pActorLogin, pTargetID, pIP, pUserAgent,
+		pSessionID, pFactor, pApp, pActorType, pActorName, pTargetLogin} {
+		if c := strings.Compare(a.str(i), b.str(i)); c != 0 {
 			return c
 		}
 	}
 	return 0
+}
+
+// Buffer sizes the pool keeps: 1, 2, 4, ... 1<<(bufClasses-1) events.
+const (
+	bufClasses  = 8
+	maxPoolBufs = 4096 // per size
+)
+
+// bufPool recycles the buffers of keys by size, so that keys grow their buffers by taking a
+// larger one instead of allocating, and a buffer's memory goes to whichever key needs that
+// size next rather than staying with one key.
+type bufPool [bufClasses][][]packed
+
+// grow returns a buffer with the events of b and room for at least one more, and recycles b.
+func (p *bufPool) grow(b []packed) []packed {
+	k := bits.Len(uint(cap(b))) // the class of twice b's size (1 for none)
+	var nb []packed
+	if k < bufClasses {
+		if n := len(p[k]); n > 0 {
+			nb, p[k] = p[k][n-1], p[k][:n-1]
+		} else {
+			nb = make([]packed, 0, 1<<k)
+		}
+	} else {
+		nb = make([]packed, 0, 2*cap(b))
+	}
+	nb = append(nb, b...)
+	p.put(b)
+	return nb
+}
+
+// put recycles b, forgetting its events.
+func (p *bufPool) put(b []packed) {
+	if cap(b) == 0 {
+		return
+	}
+	clear(b)
+	k := bits.Len(uint(cap(b))) - 1 // the largest class b holds
+	if k < bufClasses && len(p[k]) < maxPoolBufs {
+		p[k] = append(p[k], b[:0])
+	}
 }

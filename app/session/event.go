@@ -86,6 +86,10 @@ type class struct {
 	mfaSend  bool   // an MFA send event (counted in mfa_sent)
 	mfaUse   bool   // an MFA verification or enrolment (counted in mfa_verified / mfa_failed)
 	onBehalf bool   // an admin acting on a target user belongs to the target's flow
+	typ      string // the eventType itself, so a packed event need not copy it
+	start    bool   // user.session.start, whose failures are sequences of their own
+	deny     bool   // application.policy.sign_on.deny_access
+	update   bool   // user.account.update_password, unowned outside a reset
 }
 
 // Event types the engine treats specially.
@@ -132,6 +136,15 @@ var classes = map[string]*class{
 	typeDeny:                                     {flow: FlowAppSignin, role: roleTerminal, rank: 8},
 }
 
+func init() {
+	for typ, c := range classes {
+		c.typ = typ
+		c.start = typ == typeSessionStart
+		c.deny = typ == typeDeny
+		c.update = typ == typeUpdatePassword
+	}
+}
+
 // classOf returns the class of an eventType, nil for types outside every flow.
 func classOf(eventType string) *class { return classes[eventType] }
 
@@ -148,21 +161,21 @@ func failed(result string) bool { return result == "FAILURE" }
 // denied reports whether an outcome.result is a policy denial.
 func denied(result string) bool { return result == "DENY" }
 
-// user returns the Okta user an event is about: the actor when it is a User, except that an
+// userOf returns the Okta user an event is about: the actor when it is a User, except that an
 // admin acting on another user (onBehalf types) belongs to the target; otherwise the first
 // target of type User; a failed sign-in of an unknown user is keyed by the attempted login.
-func (e *Event) user(c *class) (id, login string) {
-	if e.ActorType == "User" && e.ActorID != "" {
-		if c.onBehalf && e.TargetID != "" && e.TargetID != e.ActorID {
-			return e.TargetID, e.TargetLogin
+func userOf(c *class, actorType, actorID, actorLogin, targetID, targetLogin string) (id, login string) {
+	if actorType == "User" && actorID != "" {
+		if c.onBehalf && targetID != "" && targetID != actorID {
+			return targetID, targetLogin
 		}
-		return e.ActorID, e.ActorLogin
+		return actorID, actorLogin
 	}
-	if e.TargetID != "" {
-		return e.TargetID, e.TargetLogin
+	if targetID != "" {
+		return targetID, targetLogin
 	}
-	if e.Type == typeSessionStart && e.ActorLogin != "" && (e.ActorType == "User" || e.ActorType == "") {
-		return "", e.ActorLogin
+	if c.start && actorLogin != "" && (actorType == "User" || actorType == "") {
+		return "", actorLogin
 	}
 	return "", ""
 }

@@ -9,7 +9,7 @@ import (
 // flowRun is a flow being assembled by the machine.
 type flowRun struct {
 	kind    Flow
-	items   []*item
+	items   []*packed
 	start   int64
 	last    int64
 	opened  int // order of opening within one run, for "most recently started"
@@ -29,8 +29,7 @@ type machine struct {
 	free              []*flowRun
 	ids               []uint64 // ids emitted in this run, to tell apart sequences of duplicated events
 	seq               Sequence
-	sorted            []*item
-	items             []item // a key's events unpacked for a run
+	sorted            []*packed
 	maxPause, maxSpan int64
 }
 
@@ -42,7 +41,7 @@ func (m *machine) init(e *Engine) {
 
 // run sequences the events of one key, sorted oldest first, and closes every flow at the end:
 // the caller guarantees that no event of the key lies within MaxPause after them.
-func (m *machine) run(key string, items []*item) {
+func (m *machine) run(key string, items []*packed) {
 	m.key = key
 	m.ids = m.ids[:0]
 	m.opened = 0
@@ -65,8 +64,8 @@ func (m *machine) run(key string, items []*item) {
 }
 
 // step routes one event.
-func (m *machine) step(it *item) {
-	t := it.ev.Time
+func (m *machine) step(it *packed) {
+	t := it.time
 	for _, f := range m.open {
 		if f != nil && t-f.last > m.maxPause {
 			m.close(f)
@@ -80,7 +79,7 @@ func (m *machine) step(it *item) {
 			m.close(f)
 		}
 		f := m.start(c.flow, it)
-		if it.ev.Type == typeSessionStart && failed(it.ev.Result) {
+		if c.start && it.outcome == outcomeFailure {
 			m.close(f) // each failed sign-in is a sequence of its own
 		}
 	case roleMFA:
@@ -101,7 +100,7 @@ func (m *machine) step(it *item) {
 			f = nil
 		}
 		if f == nil {
-			if it.ev.Type == typeUpdatePassword {
+			if c.update {
 				m.e.stats.Unowned++
 				return
 			}
@@ -111,9 +110,9 @@ func (m *machine) step(it *item) {
 		}
 		if c.role == roleTerminal {
 			switch {
-			case it.ev.Type == typeDeny:
+			case c.deny:
 				m.close(f)
-			case !failed(it.ev.Result) && !denied(it.ev.Result):
+			case it.outcome == outcomeOther:
 				f.success = true
 				m.close(f)
 			}
@@ -132,7 +131,7 @@ func (m *machine) newest() *flowRun {
 	return n
 }
 
-func (m *machine) start(kind Flow, it *item) *flowRun {
+func (m *machine) start(kind Flow, it *packed) *flowRun {
 	var f *flowRun
 	if n := len(m.free); n > 0 {
 		f, m.free = m.free[n-1], m.free[:n-1]
@@ -140,14 +139,14 @@ func (m *machine) start(kind Flow, it *item) *flowRun {
 		f = &flowRun{}
 	}
 	m.opened++
-	*f = flowRun{kind: kind, items: append(f.items[:0], it), start: it.ev.Time, last: it.ev.Time, opened: m.opened}
+	*f = flowRun{kind: kind, items: append(f.items[:0], it), start: it.time, last: it.time, opened: m.opened}
 	m.open[kind] = f
 	return f
 }
 
-func (m *machine) join(f *flowRun, it *item) {
+func (m *machine) join(f *flowRun, it *packed) {
 	f.items = append(f.items, it)
-	f.last = it.ev.Time
+	f.last = it.time
 }
 
 // close finishes a flow: it builds the sequence, emits it when its flow is selected and frees
@@ -160,7 +159,7 @@ func (m *machine) close(f *flowRun) {
 		m.e.stats.Sequences++
 		if m.e.assign != nil {
 			for i, it := range f.items {
-				m.e.assign(it.ev.Ref, Assignment{SeqID: s.ID, Flow: s.Flow, Step: i + 1, Status: s.Status})
+				m.e.assign(it.ref, Assignment{SeqID: s.ID, Flow: s.Flow, Step: i + 1, Status: s.Status})
 			}
 		}
 		if m.e.emit != nil {
@@ -190,10 +189,11 @@ func (m *machine) build(f *flowRun) *Sequence {
 	}
 	var seen [numFlows + 2]bool // required steps seen, by index in required[f.kind]
 	denyStep := false
-	for _, it := range f.items {
-		ev, c := &it.ev, it.cls
+	for _, ev := range f.items {
+		c := ev.cls
+		failedOrDenied := ev.outcome != outcomeOther
 		if s.UserID == "" || s.User == "" {
-			id, login := ev.user(c)
+			id, login := ev.user()
 			if s.UserID == "" && id != "" {
 				s.UserID, s.User = id, login
 			}
@@ -202,39 +202,39 @@ func (m *machine) build(f *flowRun) *Sequence {
 			}
 		}
 		if s.SessionID == "" {
-			s.SessionID = ev.SessionID
+			s.SessionID = ev.str(pSessionID)
 		}
-		s.SrcIP = appendDistinct(s.SrcIP, ev.IP)
-		s.UserAgent = appendDistinct(s.UserAgent, ev.UserAgent)
+		s.SrcIP = appendDistinct(s.SrcIP, ev.str(pIP))
+		s.UserAgent = appendDistinct(s.UserAgent, ev.str(pUserAgent))
 		if f.kind == FlowAppSignin && s.App == "" {
-			s.App = ev.App
+			s.App = ev.str(pApp)
 		}
 		if c.role == roleStart && f.kind != FlowSignin && s.Channel == "" {
 			s.Channel = c.channel
 		}
-		s.Steps = append(s.Steps, ev.Type)
-		if ev.UUID != "" {
-			s.UUIDs = append(s.UUIDs, ev.UUID)
+		s.Steps = append(s.Steps, c.typ)
+		if uuid := ev.str(pUUID); uuid != "" {
+			s.UUIDs = append(s.UUIDs, uuid)
 		}
 		if c.role == roleMFA {
-			s.MFAFactors = appendDistinct(s.MFAFactors, factorName(c.factor, ev.Factor))
+			s.MFAFactors = appendDistinct(s.MFAFactors, factorName(c.factor, ev.str(pFactor)))
 			switch {
 			case c.mfaSend:
 				s.MFASent++
-			case failed(ev.Result) || denied(ev.Result):
+			case failedOrDenied:
 				s.MFAFailed++
 			default:
 				s.MFAVerified++
 			}
 		}
-		if failed(ev.Result) || denied(ev.Result) {
-			s.Reasons = appendDistinct(s.Reasons, ev.Reason)
+		if failedOrDenied {
+			s.Reasons = appendDistinct(s.Reasons, ev.str(pReason))
 		}
-		if ev.Type == typeDeny {
+		if c.deny {
 			denyStep = true
 		}
 		for i, r := range required[f.kind] {
-			if r == ev.Type || (i == 0 && c.role == roleStart && f.kind != FlowSignin) {
+			if r == c.typ || (i == 0 && c.role == roleStart && f.kind != FlowSignin) {
 				seen[i] = true
 			}
 		}
@@ -244,21 +244,21 @@ func (m *machine) build(f *flowRun) *Sequence {
 			s.Missing = append(s.Missing, r)
 		}
 	}
-	last := &f.items[len(f.items)-1].ev
+	last := f.items[len(f.items)-1]
 	switch {
 	case f.success:
 		s.Status = StatusSuccess
-	case last.Type == typeDeny:
+	case last.cls.deny:
 		s.Status = StatusDenied
-	case denied(last.Result) || denyStep || anyDenied(f.items):
+	case last.outcome == outcomeDeny || denyStep || anyDenied(f.items):
 		s.Status = StatusDenied
-	case failed(last.Result) && !f.superseded:
+	case last.outcome == outcomeFailure && !f.superseded:
 		s.Status = StatusFailure
 	default:
 		s.Status = StatusIncomplete
 	}
 	if s.Status != StatusSuccess {
-		s.StoppedAt = last.Type
+		s.StoppedAt = last.typ()
 	}
 	s.ID = m.id(f)
 	return s
@@ -267,15 +267,15 @@ func (m *machine) build(f *flowRun) *Sequence {
 // id derives a stable sequence id from the flow, the key and the first event, told apart
 // from a sequence of identical events emitted earlier in the same run.
 func (m *machine) id(f *flowRun) string {
-	first := &f.items[0].ev
+	first := f.items[0]
 	var num [24]byte
 	for n := 0; ; n++ {
 		h := fnv64a(fnvOffset, f.kind.String())
 		h = fnv64a(h, "\x00")
 		h = fnv64a(h, m.key)
 		h = fnv64a(h, "\x00")
-		h = fnv64a(h, first.UUID)
-		h = fnvBytes(h, strconv.AppendInt(append(num[:0], 0), first.Time, 10))
+		h = fnv64a(h, first.str(pUUID))
+		h = fnvBytes(h, strconv.AppendInt(append(num[:0], 0), first.time, 10))
 		if n > 0 {
 			h = fnvBytes(h, strconv.AppendInt(append(num[:0], 0), int64(n), 10))
 		}
@@ -321,9 +321,9 @@ func containsID(ids []uint64, id uint64) bool {
 	return false
 }
 
-func anyDenied(items []*item) bool {
+func anyDenied(items []*packed) bool {
 	for _, it := range items {
-		if denied(it.ev.Result) {
+		if it.outcome == outcomeDeny {
 			return true
 		}
 	}
