@@ -74,7 +74,7 @@ func (s *FileStore) Save(_ context.Context, key string, cp *Checkpoint) error {
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return fmt.Errorf("checkpoint directory: %w", err)
 	}
-	data, err := json.Marshal(cp)
+	data, err := encode(cp)
 	if err != nil {
 		return fmt.Errorf("encode checkpoint: %w", err)
 	}

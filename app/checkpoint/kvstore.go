@@ -79,7 +79,7 @@ func (s *KVStore) Load(ctx context.Context, key string) (*Checkpoint, error) {
 // Save writes key's checkpoint; the KV store replaces a document as a whole, so a reader
 // sees the old or the new checkpoint, never a mix.
 func (s *KVStore) Save(ctx context.Context, key string, cp *Checkpoint) error {
-	data, err := json.Marshal(cp)
+	data, err := encode(cp)
 	if err != nil {
 		return fmt.Errorf("encode checkpoint: %w", err)
 	}
