@@ -409,3 +409,25 @@ func TestRowReaderFastAndFullParseAgree(t *testing.T) {
 		}
 	}
 }
+
+func TestValuesEscapesEveryColumn(t *testing.T) {
+	// Multivalue cells take a short path when no value needs escaping; it must write what the
+	// general one writes, whatever byte a value holds where.
+	for _, c := range []byte{'"', ',', '\n', '\r', '$', ';', ' ', 'a', 0xff} {
+		for n := 1; n <= 17; n++ {
+			for at := range n {
+				b := bytes.Repeat([]byte{'x'}, n)
+				b[at] = c
+				vs := []string{"user.session.start", string(b)}
+				var w RowWriter
+				require.NoError(t, w.SetFields("f"))
+				w.Values(vs)
+				require.NoError(t, w.EndRow())
+				mv := AppendMV(nil, [][]byte{[]byte(vs[0]), b}) // the generic encoder
+				want := "f,__mv_f\r\n" + `"` + strings.ReplaceAll(strings.Join(vs, "\n"), `"`, `""`) + `",` +
+					string(appendCell(nil, string(mv))) + "\r\n"
+				require.Equal(t, want, string(w.Body()), "byte %q at %d of %d", c, at, n)
+			}
+		}
+	}
+}

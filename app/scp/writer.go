@@ -148,6 +148,25 @@ func (w *RowWriter) Values(vs []string) {
 		if !w.cell() {
 			return
 		}
+		if !anyEscape(vs) {
+			// The common case (step names, uuids): nothing to double in either column.
+			w.body = append(w.body, '"')
+			for i, v := range vs {
+				if i > 0 {
+					w.body = append(w.body, '\n')
+				}
+				w.body = append(w.body, v...)
+			}
+			w.body = append(w.body, '"', ',')
+			for i, v := range vs {
+				if i > 0 {
+					w.body = append(w.body, ';')
+				}
+				w.body = append(append(append(w.body, '$'), v...), '$')
+			}
+			w.body = append(w.body, ',')
+			return
+		}
 		w.body = append(w.body, '"')
 		for i, v := range vs {
 			if i > 0 {
@@ -159,6 +178,16 @@ func (w *RowWriter) Values(vs []string) {
 		w.mv = AppendMV(w.mv[:0], vs)
 		w.body = append(appendCell(w.body, bstr(w.mv)), ',')
 	}
+}
+
+// anyEscape reports whether a value of vs needs escaping in the plain or the __mv_ column.
+func anyEscape(vs []string) bool {
+	for _, v := range vs {
+		if hasAny(v, &needsEscape) {
+			return true
+		}
+	}
+	return false
 }
 
 // Cell writes a cell from its two columns as a RowReader returns them (Value and MV), to pass
@@ -218,6 +247,10 @@ func (w *RowWriter) Message(level Level, text string) {
 // needsQuote marks the bytes that make Python's QUOTE_MINIMAL quote a cell.
 var needsQuote = [256]bool{'"': true, ',': true, '\n': true, '\r': true}
 
+// needsEscape marks the bytes that a multivalue cell's columns escape: needsQuote's and the
+// __mv_ encoding's '$'.
+var needsEscape = [256]bool{'"': true, ',': true, '\n': true, '\r': true, '$': true}
+
 // appendCell appends v CSV-quoted when it holds a quote, comma, CR or LF, as Python's
 // QUOTE_MINIMAL does.
 func appendCell(dst []byte, s string) []byte {
@@ -235,16 +268,19 @@ func appendQuoted(dst []byte, s string) []byte {
 }
 
 // quotable reports whether s holds a byte that makes Python's QUOTE_MINIMAL quote a cell.
-// All four are below '-', so s is tested a word at a time for bytes below '-' and only
-// those (spaces, '$', brackets) are looked up; a tail shorter than a word is tested as the
-// last word of s, overlapping the one before.
-func quotable(s string) bool {
+func quotable(s string) bool { return hasAny(s, &needsQuote) }
+
+// hasAny reports whether s holds a byte of set, whose bytes must all be below '-': s is
+// tested a word at a time for bytes below '-' and only those (spaces, '$', brackets) are
+// looked up; a tail shorter than a word is tested as the last word of s, overlapping the one
+// before.
+func hasAny(s string, set *[256]bool) bool {
 	n := len(s)
 	b := unsafe.Slice(unsafe.StringData(s), n) // read only
 	if n < 8 {
 		if n < 4 {
 			for i := range n {
-				if needsQuote[b[i]] {
+				if set[b[i]] {
 					return true
 				}
 			}
@@ -253,7 +289,7 @@ func quotable(s string) bool {
 		// Two halves that overlap when n < 8 make one word.
 		x := uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint32(b[n-4:]))<<32
 		for m := below(x, '-'); m != 0; m &= m - 1 {
-			if k := bits.TrailingZeros64(m) >> 3; (k < 4 && needsQuote[b[k]]) || (k >= 4 && needsQuote[b[n-8+k]]) {
+			if k := bits.TrailingZeros64(m) >> 3; (k < 4 && set[b[k]]) || (k >= 4 && set[b[n-8+k]]) {
 				return true
 			}
 		}
@@ -264,7 +300,7 @@ func quotable(s string) bool {
 			i = n - 8
 		}
 		for m := below(binary.LittleEndian.Uint64(b[i:]), '-'); m != 0; m &= m - 1 {
-			if needsQuote[b[i+bits.TrailingZeros64(m)>>3]] {
+			if set[b[i+bits.TrailingZeros64(m)>>3]] {
 				return true
 			}
 		}
