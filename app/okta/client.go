@@ -68,6 +68,9 @@ type Client struct {
 	stats Stats
 
 	lastBody atomic.Int64 // size of the last page body, to size the next read
+	// bodies holds the memory of released pages for the next reads: a prefetching poller
+	// has two pages in hand, so a few buffers are all a catch-up ever needs.
+	bodies chan *[]byte
 }
 
 // Stats counts what a Client has done since New.
@@ -83,6 +86,36 @@ type Page struct {
 	Next, Self string // absolute URLs on the org; Next is always set when polling
 	Rate       RateLimit
 	Attempts   int // requests it took, 1 when the first one succeeded
+
+	body   *[]byte // what the events' Raw bytes point into
+	client *Client
+}
+
+// Release gives the page's memory back to its client for a later fetch, so catching up does
+// not allocate (and the garbage collector reclaim) a body of megabytes per page. The page's
+// events, whose Raw bytes live in that memory, must not be used after it.
+func (p *Page) Release() {
+	if p == nil || p.body == nil || p.client == nil {
+		return
+	}
+	p.client.putBody(p.body)
+	p.body, p.Events = nil, nil
+}
+
+func (c *Client) putBody(b *[]byte) {
+	select {
+	case c.bodies <- b:
+	default: // enough kept already: let the garbage collector have it
+	}
+}
+
+func (c *Client) getBody() []byte {
+	select {
+	case b := <-c.bodies:
+		return (*b)[:0]
+	default:
+		return nil
+	}
 }
 
 // errRedirect is wrapped by the error of a refused redirect.
@@ -106,7 +139,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{
 		org: org, pct: cfg.RateLimitPct, log: cfg.Logger, clock: cfg.Clock, ua: cfg.UserAgent,
-		maxBack: cfg.MaxBackoff, rand: cfg.Rand, attemptT: cfg.RequestTimeout,
+		maxBack: cfg.MaxBackoff, rand: cfg.Rand, attemptT: cfg.RequestTimeout, bodies: make(chan *[]byte, 3),
 	}
 	c.pace.pct = c.pct
 	if c.log == nil {

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -682,4 +683,34 @@ func TestNewKeepsCallersClient(t *testing.T) {
 	_, err := New(Config{OrgURL: "https://acme.okta.com", HTTPClient: hc})
 	require.NoError(t, err)
 	assert.Nil(t, hc.CheckRedirect, "the caller's client is copied, not changed")
+}
+
+// A released page's memory is read into by the next fetch, and the new page's events are
+// that page's bytes, whole; an unreleased page keeps its own memory.
+func TestReleasedPageMemoryIsReused(t *testing.T) {
+	clk := &fakeClock{now: t0}
+	next := []string{`<{srv}/api/v1/logs?after=x>; rel="next"`}
+	f := newFakeOkta(t, clk, reply{body: events(50, 0), links: next}, reply{body: events(50, 50), links: next},
+		reply{body: events(50, 100), links: next})
+	c, _ := testClient(t, f.srv, clk, nil)
+	url := c.PollURL(Query{Since: t0.Add(-time.Hour), Limit: 50})
+	first, err := c.Fetch(context.Background(), url)
+	require.NoError(t, err)
+	mem := unsafe.SliceData(first.Events[0].Raw)
+	first.Release()
+	assert.Nil(t, first.Events, "a released page has no events")
+
+	second, err := c.Fetch(context.Background(), first.Next)
+	require.NoError(t, err)
+	assert.Same(t, mem, unsafe.SliceData(second.Events[0].Raw), "the second page is read into the first one's memory")
+	assert.Equal(t, `{"uuid":"u50","published":"2024-05-01T11:00:50.000Z","eventType":"user.session.start"}`, string(second.Events[0].Raw))
+	assert.Equal(t, "u99", second.Events[49].UUID)
+
+	third, err := c.Fetch(context.Background(), second.Next) // second is not released
+	require.NoError(t, err)
+	assert.NotSame(t, mem, unsafe.SliceData(third.Events[0].Raw))
+	assert.Equal(t, "u50", second.Events[0].UUID)
+	assert.Equal(t, `{"uuid":"u99","published":"2024-05-01T11:00:39.000Z","eventType":"user.session.start"}`, string(second.Events[49].Raw))
+	(*Page)(nil).Release() // a nil page or one from elsewhere is a no-op
+	(&Page{}).Release()
 }

@@ -139,16 +139,21 @@ func (c *Client) page(resp *http.Response, u *url.URL, where string, r result) (
 	if hint <= 0 {
 		hint = int(c.lastBody.Load()) * 9 / 8 // pages of one query are of similar size
 	}
-	events, size, err := decodePage(io.LimitReader(resp.Body, maxBody), min(hint, maxBody))
-	c.lastBody.Store(int64(size))
+	buf := c.getBody()
+	if hint = min(hint, maxBody); cap(buf) < hint {
+		buf = make([]byte, 0, hint)
+	}
+	events, body, err := decodeBody(io.LimitReader(resp.Body, maxBody), buf)
+	c.lastBody.Store(int64(len(body)))
 	if err != nil {
+		c.putBody(&body) // no event points into it
 		r.err = fmt.Errorf("okta: GET %s: %w", where, err)
 		var be *BodyError
 		r.retry = errors.As(err, &be)
 		return nil, r
 	}
 	next, self := ParseLinks(resp.Header)
-	p := &Page{Events: events, Rate: r.rate}
+	p := &Page{Events: events, Rate: r.rate, body: &body, client: c}
 	for _, l := range []struct {
 		rel string
 		raw string

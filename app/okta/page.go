@@ -53,23 +53,23 @@ var ErrBadEvent = errors.New("not a usable System Log event")
 // *EventError that names the element (only once the whole body is known to be well formed:
 // a truncated page is retried, not blamed on an event).
 func DecodePage(r io.Reader) ([]Event, error) {
-	events, _, err := decodePage(r, 0)
+	events, _, err := decodeBody(r, nil)
 	return events, err
 }
 
-// decodePage is DecodePage with a guess of the body's size, so a page is read into one
-// allocation instead of a doubling series of them.
-func decodePage(r io.Reader, sizeHint int) (events []Event, size int, err error) {
-	events, err = decodeBody(r, sizeHint, &size)
-	return events, size, err
+// decodeBody is DecodePage reading into buf (from its start, growing it when the body does
+// not fit), so the client can reuse the memory of released pages; it returns the body read.
+func decodeBody(r io.Reader, buf []byte) ([]Event, []byte, error) {
+	body, err := readAll(r, buf)
+	if err != nil {
+		return nil, body, &BodyError{Offset: int64(len(body)), Err: err}
+	}
+	events, err := scanBody(body)
+	return events, body, err
 }
 
-func decodeBody(r io.Reader, sizeHint int, size *int) ([]Event, error) {
-	body, err := readAll(r, sizeHint)
-	*size = len(body)
-	if err != nil {
-		return nil, &BodyError{Offset: int64(len(body)), Err: err}
-	}
+// scanBody validates a page body and returns its events, which point into body.
+func scanBody(body []byte) ([]Event, error) {
 	s := &scanner{b: body}
 	bodyErr := func(err error) error {
 		off := s.i
@@ -197,12 +197,12 @@ func describeStart(b []byte) string {
 	return "a number"
 }
 
-// readAll is io.ReadAll starting from a capacity of sizeHint, doubling when it runs out.
-func readAll(r io.Reader, sizeHint int) ([]byte, error) {
-	if sizeHint <= 0 {
-		return io.ReadAll(r)
+// readAll is io.ReadAll into b (from its start), doubling its capacity when it runs out.
+func readAll(r io.Reader, b []byte) ([]byte, error) {
+	b = b[:0]
+	if cap(b) == 0 {
+		b = make([]byte, 0, 512)
 	}
-	b := make([]byte, 0, sizeHint)
 	for {
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]

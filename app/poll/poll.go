@@ -175,7 +175,10 @@ func (p *Poller) Run(ctx context.Context) error {
 			}
 		}
 		next = page.Next
-		if len(page.Events) == 0 {
+		empty := len(page.Events) == 0
+		fresh = fresh[:0] // it points into the page's memory, which goes back to the client
+		page.Release()
+		if empty {
 			p.logStats(&c, true)
 			if p.cfg.ExitWhenCaughtUp {
 				return nil
