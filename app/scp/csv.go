@@ -203,7 +203,7 @@ func (r *RowReader) record() bool {
 	if !r.slow && r.fastRecord(start) {
 		return true
 	}
-	r.cells = r.cells[:0]
+	r.cells, r.scratch = r.cells[:0], r.scratch[:0]
 	i := r.pos
 	for {
 		if i < len(b) && b[i] == '"' {
@@ -276,10 +276,10 @@ func (r *RowReader) record() bool {
 }
 
 // fastRecord reads the common record a cell at a time and each cell a word at a time: bare
-// cells without quotes or stray CRs, quoted cells without doubled quotes, LF or CRLF line
-// ends. Anything else (doubled quotes, stray CRs, malformed quoting, an unterminated quote)
-// makes it return false with nothing consumed, and record's byte-by-byte parse reads the row
-// and reports its errors. It keeps few variables live so that they stay in registers.
+// cells without quotes or stray CRs, quoted cells, LF or CRLF line ends. Anything else
+// (stray CRs, malformed quoting, an unterminated quote) makes it return false with nothing
+// consumed, and record's byte-by-byte parse reads the row and reports its errors. It keeps
+// few variables live so that they stay in registers.
 func (r *RowReader) fastRecord(start int) bool {
 	b := r.body
 	cells := r.cells[:0]
@@ -298,8 +298,17 @@ func (r *RowReader) fastRecord(start int) bool {
 				return false
 			}
 			j = i + 1 + k
-			cells = append(cells, b[i+1:j:j])
-			j++
+			if j+1 < len(b) && b[j+1] == '"' {
+				// Doubled quotes (JSON in _raw): unescaped into the scratch space.
+				var cell []byte
+				if cell, j = r.escapedCell(i); j < 0 {
+					return false
+				}
+				cells = append(cells, cell)
+			} else {
+				cells = append(cells, b[i+1:j:j])
+				j++
+			}
 		} else {
 			// Bare: up to the next ',', LF, CR or quote. All four are below '-': a word is
 			// tested once, and its few other low bytes (spaces, '$', brackets) looked up.
@@ -339,10 +348,33 @@ func (r *RowReader) fastRecord(start int) bool {
 			}
 			r.cells, r.line, r.pos = cells, b[start:j], j+2
 		default:
-			return false // a doubled quote, text after a closing quote, a quote in a bare cell
+			return false // text after a closing quote, a quote in a bare cell
 		}
 		r.row++
 		return true
+	}
+}
+
+// escapedCell reads the quoted cell that starts at body[i] and holds doubled quotes,
+// unescaped into r.scratch as record does. It returns the cell and the index just past its
+// closing quote, -1 when the quote is never closed.
+func (r *RowReader) escapedCell(i int) ([]byte, int) {
+	b := r.body
+	s := len(r.scratch)
+	seg := i + 1 // start of the text not yet copied
+	for j := seg; ; {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return nil, -1
+		}
+		j += k
+		if j+1 < len(b) && b[j+1] == '"' {
+			r.scratch = append(r.scratch, b[seg:j+1]...) // the text and one quote
+			seg, j = j+2, j+2
+			continue
+		}
+		r.scratch = append(r.scratch, b[seg:j]...)
+		return r.scratch[s:len(r.scratch):len(r.scratch)], j + 1
 	}
 }
 

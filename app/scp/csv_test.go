@@ -393,6 +393,7 @@ func TestRowReaderFastAndFullParseAgree(t *testing.T) {
 		"a,b\nlonger bare \"quote\",x\n\"0oa1\n0ua2\",\"$0oa1$;$0ua2$\"\n",
 		"a,b\n12345678,\"12345678\"",
 		"a,b\n\"unterminated,x\n",
+		"_raw,b\r\n\"{\"\"a\"\":\"\"b,\nc\"\"}\",x\r\n\"\"\"\"\"\"\",\"\"\"x\"\r\n\"a\"\"b\"c,x\n\"a\"\"b,x\n",
 	}
 	for _, body := range bodies {
 		fast, slow := RowReader{}, RowReader{slow: true}
