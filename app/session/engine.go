@@ -40,11 +40,13 @@ type Engine struct {
 	free     []*keyBuf
 	peakKeys int // the most keys ever buffered at once
 	bufs     bufPool
-	window   int64 // MaxPause + Disorder in milliseconds
+	compare  func(a, b *packed) int // compareItems over the engine's interned values
+	window   int64                  // MaxPause + Disorder in milliseconds
 	stats    Stats
 	closed   bool
 	m        machine
-	arena    arena // the bytes of buffered events
+	arena    arena  // the bytes of buffered events
+	scratch  packed // the event Add packs
 }
 
 // New returns an Engine that calls emit for every sequence of a selected flow and, when assign
@@ -71,6 +73,7 @@ func New(o Options, emit func(*Sequence), assign func(ref int64, a Assignment)) 
 	case OrderDescending:
 		e.dir = -1
 	}
+	e.compare = func(a, b *packed) int { return compareItems(&e.arena.in, a, b) }
 	e.m.init(e)
 	return e
 }
@@ -96,11 +99,12 @@ func (e *Engine) Add(ev *Event) {
 		e.stats.Ignored++
 		return
 	}
-	it := e.arena.pack(ev, c)
+	it := &e.scratch
+	e.arena.pack(it, ev, c)
 	if e.dir == 0 {
 		// Decide only on a difference beyond Disorder, so jitter cannot fake the direction.
 		if d := ev.Time - e.pending0(ev.Time); d <= e.o.Disorder.Milliseconds() && d >= -e.o.Disorder.Milliseconds() {
-			e.pending = append(e.pending, it)
+			e.pending = append(e.pending, *it)
 			return
 		}
 		e.dir = 1
@@ -109,7 +113,7 @@ func (e *Engine) Add(ev *Event) {
 		}
 		e.replay()
 	}
-	e.place(&it)
+	e.place(it)
 }
 
 // pending0 returns the time of the first pending event, or t when there is none.
@@ -187,7 +191,7 @@ func (e *Engine) keyOf(p *packed) string {
 	case ByIP:
 		return p.str(pIP)
 	}
-	id, login := p.user()
+	id, login := p.user(&e.arena.in)
 	if id != "" {
 		return id
 	}
@@ -247,7 +251,7 @@ func (e *Engine) flush(kb *keyBuf) {
 	for i := range kb.items {
 		sorted = append(sorted, &kb.items[i])
 	}
-	slices.SortFunc(sorted, compareItems)
+	slices.SortFunc(sorted, e.compare)
 	e.m.run(kb.key, sorted)
 	clear(sorted)
 	e.m.sorted = sorted[:0]
@@ -262,7 +266,7 @@ func (e *Engine) flush(kb *keyBuf) {
 
 // compareItems orders events by time, then documented step order, then uuid, then content,
 // so that equal inputs sort the same whatever order they arrived in.
-func compareItems(a, b *packed) int {
+func compareItems(t *interner, a, b *packed) int {
 	if c := cmp.Compare(a.time, b.time); c != 0 {
 		return c
 	}
@@ -272,12 +276,16 @@ func compareItems(a, b *packed) int {
 	if c := strings.Compare(a.str(pUUID), b.str(pUUID)); c != 0 {
 		return c
 	}
-	if c := strings.Compare(a.typ(), b.typ()); c != 0 {
-		return c
-	}
-	for _, i := range [...]int{pResult, pReason, pActorID, pActorLogin, pTargetID, pIP, pUserAgent,
-		pSessionID, pFactor, pApp, pActorType, pActorName, pTargetLogin} {
-		if c := strings.Compare(a.str(i), b.str(i)); c != 0 {
+	for _, c := range [...]int{
+		strings.Compare(a.typ(), b.typ()), strings.Compare(a.result(t), b.result(t)),
+		strings.Compare(a.str(pReason), b.str(pReason)), strings.Compare(a.str(pActorID), b.str(pActorID)),
+		strings.Compare(a.str(pActorLogin), b.str(pActorLogin)), strings.Compare(a.str(pTargetID), b.str(pTargetID)),
+		strings.Compare(a.str(pIP), b.str(pIP)), strings.Compare(a.userAgent(t), b.userAgent(t)),
+		strings.Compare(a.str(pSessionID), b.str(pSessionID)), strings.Compare(a.str(pFactor), b.str(pFactor)),
+		strings.Compare(a.str(pApp), b.str(pApp)), strings.Compare(a.actorType(t), b.actorType(t)),
+		strings.Compare(a.actorName(t), b.actorName(t)), strings.Compare(a.str(pTargetLogin), b.str(pTargetLogin)),
+	} {
+		if c != 0 {
 			return c
 		}
 	}

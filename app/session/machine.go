@@ -193,7 +193,7 @@ func (m *machine) build(f *flowRun) *Sequence {
 		c := ev.cls
 		failedOrDenied := ev.outcome != outcomeOther
 		if s.UserID == "" || s.User == "" {
-			id, login := ev.user()
+			id, login := ev.user(&m.e.arena.in)
 			if s.UserID == "" && id != "" {
 				s.UserID, s.User = id, login
 			}
@@ -205,7 +205,7 @@ func (m *machine) build(f *flowRun) *Sequence {
 			s.SessionID = ev.str(pSessionID)
 		}
 		s.SrcIP = appendDistinct(s.SrcIP, ev.str(pIP))
-		s.UserAgent = appendDistinct(s.UserAgent, ev.str(pUserAgent))
+		s.UserAgent = appendDistinct(s.UserAgent, ev.userAgent(&m.e.arena.in))
 		if f.kind == FlowAppSignin && s.App == "" {
 			s.App = ev.str(pApp)
 		}

@@ -2,6 +2,7 @@ package session
 
 import (
 	"math"
+	"strings"
 	"unsafe"
 )
 
@@ -54,7 +55,8 @@ type packed struct {
 	time, ref int64
 	cls       *class
 	data      string
-	end       [numPacked]uint32 // end of each string in data, in pUUID... order
+	end       [numPacked]uint32   // end of each string in data, in pUUID... order
+	ids       [numInterned]uint16 // interned values of the fields in interned, 0 when in data
 	outcome   outcome
 }
 
@@ -64,13 +66,8 @@ func strs(e *Event) [numStrings]*string {
 		&e.TargetID, &e.TargetLogin, &e.App, &e.IP, &e.UserAgent, &e.SessionID, &e.Result, &e.Reason, &e.Factor}
 }
 
-// packedStrs lists the string fields an event packs, in pUUID... order.
-func packedStrs(e *Event) [numPacked]string {
-	return [numPacked]string{e.UUID, e.ActorID, e.ActorType, e.ActorLogin, e.ActorName,
-		e.TargetID, e.TargetLogin, e.App, e.IP, e.UserAgent, e.SessionID, e.Result, e.Reason, e.Factor}
-}
-
-// str returns packed string i; the compiler folds the bounds of a constant i.
+// str returns packed string i from data, where every field not in interned is; the compiler
+// folds the bounds of a constant i.
 func (p *packed) str(i int) string {
 	lo := uint32(0)
 	if i > 0 {
@@ -78,6 +75,12 @@ func (p *packed) str(i int) string {
 	}
 	return p.data[lo:p.end[i]]
 }
+
+// actorType, actorName, result and userAgent return the fields that may be interned.
+func (p *packed) actorType(t *interner) string { return t.str(p, 0, pActorType) }
+func (p *packed) actorName(t *interner) string { return t.str(p, 1, pActorName) }
+func (p *packed) result(t *interner) string    { return t.str(p, 2, pResult) }
+func (p *packed) userAgent(t *interner) string { return t.str(p, 3, pUserAgent) }
 
 // typ returns the eventType, which its class determines.
 func (p *packed) typ() string { return p.cls.typ }
@@ -91,37 +94,98 @@ const arenaBlock = 64 << 10
 type arena struct {
 	block []byte // len is the block's size; bytes before off are handed out
 	off   int
+	in    interner
 }
 
-// pack copies ev into a. Strings beyond 4 GiB in total do not occur in Okta events; they are cut.
-func (a *arena) pack(ev *Event, c *class) packed {
-	p := packed{time: ev.Time, ref: ev.Ref, cls: c, outcome: outcomeOf(ev.Result)}
-	src := packedStrs(ev)
-	n := 0
-	for i := range src {
-		n += len(src[i])
+// pack copies ev into p, its strings into a. Strings beyond 4 GiB in total do not occur in
+// Okta events; they are cut. It is written out field by field: this is the engine's busiest
+// code, and a loop over an array of the fields costs twice as much.
+func (a *arena) pack(p *packed, ev *Event, c *class) {
+	*p = packed{time: ev.Time, ref: ev.Ref, cls: c, outcome: outcomeOf(ev.Result)}
+	actorType, actorName, result, userAgent := ev.ActorType, ev.ActorName, ev.Result, ev.UserAgent
+	if id := a.in.id(0, actorType); id != 0 {
+		p.ids[0], actorType = id, ""
 	}
-	if n > math.MaxUint32 {
-		cut(&src)
-		n = math.MaxUint32
+	if id := a.in.id(1, actorName); id != 0 {
+		p.ids[1], actorName = id, ""
+	}
+	if id := a.in.id(2, result); id != 0 {
+		p.ids[2], result = id, ""
+	}
+	if id := a.in.id(3, userAgent); id != 0 {
+		p.ids[3], userAgent = id, ""
+	}
+	n := len(ev.UUID) + len(ev.ActorID) + len(actorType) + len(ev.ActorLogin) + len(actorName) +
+		len(ev.TargetID) + len(ev.TargetLogin) + len(ev.App) + len(ev.IP) + len(userAgent) +
+		len(ev.SessionID) + len(result) + len(ev.Reason) + len(ev.Factor)
+	if n > math.MaxUint32 || n < 0 {
+		a.packLong(p, ev, [numPacked]string{ev.UUID, ev.ActorID, actorType, ev.ActorLogin, actorName,
+			ev.TargetID, ev.TargetLogin, ev.App, ev.IP, userAgent, ev.SessionID, result, ev.Reason, ev.Factor})
+		return
+	}
+	if n == 0 {
+		return
 	}
 	if len(a.block)-a.off < n {
 		a.block, a.off = make([]byte, max(arenaBlock, n)), 0
 	}
-	// Copy into a local slice, so the loop stores no pointer into the arena (no write barrier).
-	buf := a.block[a.off : a.off+n]
+	// Copy into a local slice, so that no pointer into the arena is stored per string.
+	buf := a.block[a.off : a.off+n : a.off+n]
+	a.off += n
+	p.data = unsafe.String(unsafe.SliceData(buf), n)
+	e := &p.end
+	o := put(buf, 0, ev.UUID)
+	e[pUUID] = uint32(o)
+	o = put(buf, o, ev.ActorID)
+	e[pActorID] = uint32(o)
+	o = put(buf, o, actorType)
+	e[pActorType] = uint32(o)
+	o = put(buf, o, ev.ActorLogin)
+	e[pActorLogin] = uint32(o)
+	o = put(buf, o, actorName)
+	e[pActorName] = uint32(o)
+	o = put(buf, o, ev.TargetID)
+	e[pTargetID] = uint32(o)
+	o = put(buf, o, ev.TargetLogin)
+	e[pTargetLogin] = uint32(o)
+	o = put(buf, o, ev.App)
+	e[pApp] = uint32(o)
+	o = put(buf, o, ev.IP)
+	e[pIP] = uint32(o)
+	o = put(buf, o, userAgent)
+	e[pUserAgent] = uint32(o)
+	o = put(buf, o, ev.SessionID)
+	e[pSessionID] = uint32(o)
+	o = put(buf, o, result)
+	e[pResult] = uint32(o)
+	o = put(buf, o, ev.Reason)
+	e[pReason] = uint32(o)
+	o = put(buf, o, ev.Factor)
+	e[pFactor] = uint32(o)
+}
+
+// put copies s into buf at o and returns the offset after it.
+func put(buf []byte, o int, s string) int {
+	if len(s) > 0 {
+		copy(buf[o:], s)
+	}
+	return o + len(s)
+}
+
+// packLong packs strings that total more than 4 GiB, cut to fit.
+func (a *arena) packLong(p *packed, ev *Event, src [numPacked]string) {
+	cut(&src)
+	n := 0
+	for i := range src {
+		n += len(src[i])
+	}
+	a.block, a.off = make([]byte, n), n
 	o := 0
 	for i := range src {
-		if len(src[i]) > 0 {
-			o += copy(buf[o:], src[i])
-		}
+		o = put(a.block, o, src[i])
 		p.end[i] = uint32(o)
 	}
-	if n > 0 {
-		a.off += n
-		p.data = unsafe.String(unsafe.SliceData(buf), n)
-	}
-	return p
+	p.data = unsafe.String(unsafe.SliceData(a.block), n)
 }
 
 // cut shortens the strings so that they total at most 4 GiB, dropping the last ones first.
@@ -136,6 +200,68 @@ func cut(src *[numPacked]string) {
 }
 
 // user returns the Okta user a packed event is about (see userOf).
-func (p *packed) user() (id, login string) {
-	return userOf(p.cls, p.str(pActorType), p.str(pActorID), p.str(pActorLogin), p.str(pTargetID), p.str(pTargetLogin))
+func (p *packed) user(t *interner) (id, login string) {
+	return userOf(p.cls, p.actorType(t), p.str(pActorID), p.str(pActorLogin), p.str(pTargetID), p.str(pTargetLogin))
+}
+
+// interned lists the fields whose values repeat across events (actor types, display names,
+// results, user agents): the engine keeps one copy of each value instead of one per event,
+// which makes the buffered events smaller and the bytes copied and collected fewer.
+var interned = [...]int{pActorType, pActorName, pResult, pUserAgent}
+
+const numInterned = len(interned)
+
+// Limits of an interner: values past them are copied with each event, so that a stream of
+// ever new values costs memory in proportion to the time window, not to the input.
+const (
+	internSlots    = 256     // recent values remembered per field
+	maxInternBytes = 1 << 20 // bytes of interned values
+	maxInterned    = 1 << 14 // values (ids are uint16)
+)
+
+// interner keeps one copy of each value of the interned fields, numbered from 1.
+type interner struct {
+	vals  []string // by id; vals[0] is unused
+	ids   map[string]uint16
+	size  int // bytes in vals
+	slots [numInterned][internSlots]uint16
+}
+
+// id returns the number of s as a value of interned field k, interning it if there is room;
+// 0 when s is empty or there is no room.
+func (t *interner) id(k int, s string) uint16 {
+	if s == "" {
+		return 0
+	}
+	// A slot per field, picked by the length and three of the bytes, remembers the last value
+	// seen there: most events find their value without hashing it whole.
+	h := uint64(len(s))<<24 | uint64(s[0])<<16 | uint64(s[len(s)/2])<<8 | uint64(s[len(s)-1])
+	slot := &t.slots[k][(h*0x9e3779b97f4a7c15)>>56]
+	if id := *slot; id != 0 && t.vals[id] == s {
+		return id
+	}
+	id, ok := t.ids[s]
+	if !ok {
+		if len(t.vals) >= maxInterned || t.size+len(s) > maxInternBytes {
+			return 0
+		}
+		if t.vals == nil {
+			t.vals, t.ids = []string{""}, make(map[string]uint16)
+		}
+		id = uint16(len(t.vals))
+		v := strings.Clone(s)
+		t.vals = append(t.vals, v)
+		t.ids[v] = id
+		t.size += len(v)
+	}
+	*slot = id
+	return id
+}
+
+// str returns field i of p, which is interned field k.
+func (t *interner) str(p *packed, k, i int) string {
+	if id := p.ids[k]; id != 0 {
+		return t.vals[id]
+	}
+	return p.str(i)
 }

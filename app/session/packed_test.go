@@ -1,0 +1,67 @@
+package session
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestPackRoundTrip packs events whose repeated values are interned until the interner is
+// full, and whose later values must then be copied with each event: every field must read
+// back as it was, whichever way it was kept.
+func TestPackRoundTrip(t *testing.T) {
+	var a arena
+	c := classOf(typeSessionStart)
+	ua := strings.Repeat("Mozilla/5.0 ", 20) // 240 bytes: the interner fills after ~4400 values
+	var events []Event
+	for i := range 6000 {
+		events = append(events, Event{Time: int64(i + 1), Ref: int64(i), UUID: "u" + strconv.Itoa(i),
+			ActorID: "00u" + strconv.Itoa(i%7), ActorType: []string{"User", "SystemPrincipal"}[i%2],
+			ActorLogin: "a@example.com", ActorName: "Name " + strconv.Itoa(i%3),
+			TargetID: strconv.Itoa(i % 5), App: []string{"", "Salesforce"}[i%2], IP: "10.0.0." + strconv.Itoa(i%250),
+			UserAgent: ua + strconv.Itoa(i), SessionID: "s", Result: []string{"SUCCESS", "FAILURE", ""}[i%3],
+			Reason: []string{"", "INVALID_CREDENTIALS"}[i%2], Factor: []string{"", "SMS"}[i%2]})
+	}
+	packed := make([]packed, len(events))
+	for i := range events {
+		a.pack(&packed[i], &events[i], c)
+	}
+	require.Greater(t, a.in.size+len(ua)+8, maxInternBytes, "the interner should have filled")
+	in := &a.in
+	for i, p := range packed {
+		ev := events[i]
+		got := Event{Time: p.time, Ref: p.ref, UUID: p.str(pUUID), ActorID: p.str(pActorID), ActorType: p.actorType(in),
+			ActorLogin: p.str(pActorLogin), ActorName: p.actorName(in), TargetID: p.str(pTargetID),
+			TargetLogin: p.str(pTargetLogin), App: p.str(pApp), IP: p.str(pIP), UserAgent: p.userAgent(in),
+			SessionID: p.str(pSessionID), Result: p.result(in), Reason: p.str(pReason), Factor: p.str(pFactor)}
+		require.Equal(t, ev, got, "event %d", i)
+		require.Equal(t, outcomeOf(ev.Result), p.outcome)
+	}
+}
+
+// TestBufPool checks that key buffers come back from the pool large enough and empty.
+func TestBufPool(t *testing.T) {
+	var p bufPool
+	var b []packed
+	for i := range 300 {
+		if len(b) == cap(b) {
+			b = p.grow(b)
+		}
+		b = append(b, packed{time: int64(i)})
+	}
+	for i := range b {
+		require.Equal(t, int64(i), b[i].time)
+	}
+	p.put(b)
+	for k := range p {
+		for _, s := range p[k] {
+			require.GreaterOrEqual(t, cap(s), 1<<k)
+			require.Empty(t, s)
+			for _, x := range s[:cap(s)] {
+				require.Equal(t, packed{}, x, "a pooled buffer keeps no event")
+			}
+		}
+	}
+}
