@@ -11,6 +11,7 @@ import (
 // order they last received an event, which is (nearly) the order in which they fall due.
 type keyBuf struct {
 	key        string
+	hash       uint64 // of key, in the engine's keyTable
 	items      []packed
 	edge       int64 // the buffered time furthest in the stream's direction
 	prev, next *keyBuf
@@ -34,7 +35,7 @@ type Engine struct {
 	wm       int64
 	haveWM   bool
 	pending  []packed // events seen before the direction is known; all within Disorder of the first
-	keys     map[string]*keyBuf
+	keys     keyTable
 	head     *keyBuf
 	tail     *keyBuf
 	free     []*keyBuf
@@ -65,7 +66,7 @@ func New(o Options, emit func(*Sequence), assign func(ref int64, a Assignment)) 
 	if o.MaxKeyEvents <= 0 {
 		o.MaxKeyEvents = DefaultMaxKey
 	}
-	e := &Engine{o: o, emit: emit, assign: assign, keys: make(map[string]*keyBuf),
+	e := &Engine{o: o, emit: emit, assign: assign, keys: newKeyTable(),
 		window: (o.MaxPause + o.Disorder).Milliseconds()}
 	switch o.Order {
 	case OrderAscending:
@@ -147,10 +148,10 @@ func (e *Engine) place(it *packed) {
 	case (e.wm-t)*d > e.o.Disorder.Milliseconds():
 		e.stats.Late++
 	}
-	kb := e.keys[key]
+	h, kb := e.keys.find(key)
 	if kb == nil {
 		// The key is the packed copy's (or a concatenation): the engine's own.
-		kb = e.newKey(key, t)
+		kb = e.newKey(key, h, t)
 	} else if (t-kb.edge)*d > 0 {
 		kb.edge = t
 	}
@@ -202,16 +203,16 @@ func (e *Engine) keyOf(p *packed) string {
 	return ""
 }
 
-func (e *Engine) newKey(key string, t int64) *keyBuf {
+func (e *Engine) newKey(key string, h uint64, t int64) *keyBuf {
 	var kb *keyBuf
 	if n := len(e.free); n > 0 {
 		kb, e.free = e.free[n-1], e.free[:n-1]
 	} else {
 		kb = &keyBuf{}
 	}
-	kb.key, kb.edge = key, t
-	e.keys[key] = kb
-	e.peakKeys = max(e.peakKeys, len(e.keys))
+	kb.key, kb.hash, kb.edge = key, h, t
+	e.keys.insert(kb)
+	e.peakKeys = max(e.peakKeys, e.keys.n)
 	return kb
 }
 
@@ -246,7 +247,7 @@ func (e *Engine) unlink(kb *keyBuf) {
 // flush sequences a key's buffered events in time order and forgets the key.
 func (e *Engine) flush(kb *keyBuf) {
 	e.unlink(kb)
-	delete(e.keys, kb.key)
+	e.keys.delete(kb)
 	sorted := e.m.sorted[:0]
 	for i := range kb.items {
 		sorted = append(sorted, &kb.items[i])
