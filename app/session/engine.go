@@ -306,7 +306,9 @@ type bufPool [bufClasses][][]packed
 
 // grow returns a buffer with the events of b and room for at least one more, and recycles b.
 func (p *bufPool) grow(b []packed) []packed {
-	k := bits.Len(uint(cap(b))) // the class of twice b's size (1 for none)
+	// The class of twice b's size; a key starts with room for 4 events, as most keys hold
+	// one flow of a handful.
+	k := max(bits.Len(uint(cap(b))), 2)
 	var nb []packed
 	if k < bufClasses {
 		if n := len(p[k]); n > 0 {

@@ -142,40 +142,43 @@ func init() {
 		c.start = typ == typeSessionStart
 		c.deny = typ == typeDeny
 		c.update = typ == typeUpdatePassword
+		i := typeHash(typ)
+		for typeTable[i] != nil {
+			i = (i + 1) % uint64(len(typeTable))
+		}
+		typeTable[i] = c
 	}
 }
 
+// typeTable holds the classes by eventType for classOf: open addressing over a hash of the
+// length and four of the bytes, cheaper per event than a map's hash of the whole type.
+var typeTable [128]*class
+
+func typeHash(s string) uint64 {
+	h := uint64(len(s))<<32 | uint64(s[len(s)-1])<<24 | uint64(s[len(s)/2])<<16 |
+		uint64(s[len(s)/3])<<8 | uint64(s[2*len(s)/3])
+	return (h * 0x9e3779b97f4a7c15) >> 57
+}
+
 // classOf returns the class of an eventType, nil for types outside every flow.
-func classOf(eventType string) *class { return classes[eventType] }
+func classOf(eventType string) *class {
+	if eventType == "" {
+		return nil
+	}
+	for i := typeHash(eventType); ; i = (i + 1) % uint64(len(typeTable)) {
+		c := typeTable[i]
+		if c == nil || c.typ == eventType {
+			return c
+		}
+	}
+}
 
 // Sequenced reports whether events of this eventType can belong to a sequence; a map phase
 // may drop every other event.
-func Sequenced(eventType string) bool {
-	_, ok := classes[eventType]
-	return ok
-}
+func Sequenced(eventType string) bool { return classOf(eventType) != nil }
 
 // failed reports whether an outcome.result is a failure.
 func failed(result string) bool { return result == "FAILURE" }
 
 // denied reports whether an outcome.result is a policy denial.
 func denied(result string) bool { return result == "DENY" }
-
-// userOf returns the Okta user an event is about: the actor when it is a User, except that an
-// admin acting on another user (onBehalf types) belongs to the target; otherwise the first
-// target of type User; a failed sign-in of an unknown user is keyed by the attempted login.
-func userOf(c *class, actorType, actorID, actorLogin, targetID, targetLogin string) (id, login string) {
-	if actorType == "User" && actorID != "" {
-		if c.onBehalf && targetID != "" && targetID != actorID {
-			return targetID, targetLogin
-		}
-		return actorID, actorLogin
-	}
-	if targetID != "" {
-		return targetID, targetLogin
-	}
-	if c.start && actorLogin != "" && (actorType == "User" || actorType == "") {
-		return "", actorLogin
-	}
-	return "", ""
-}

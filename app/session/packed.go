@@ -201,7 +201,32 @@ func cut(src *[numPacked]string) {
 
 // user returns the Okta user a packed event is about (see userOf).
 func (p *packed) user(t *interner) (id, login string) {
-	return userOf(p.cls, p.actorType(t), p.str(pActorID), p.str(pActorLogin), p.str(pTargetID), p.str(pTargetLogin))
+	actorUser, actorNone := p.ids[0] == idUser, false
+	if p.ids[0] == 0 {
+		at := p.str(pActorType)
+		actorUser, actorNone = at == "User", at == ""
+	}
+	return userOf(p.cls, actorUser, actorNone, p.str(pActorID), p.str(pActorLogin), p.str(pTargetID), p.str(pTargetLogin))
+}
+
+// userOf returns the Okta user an event is about: the actor when it is a User (actorUser; none
+// when actorNone), except that an admin acting on another user (onBehalf types) belongs to
+// the target; otherwise the first target of type User; a failed sign-in of an unknown user is
+// keyed by the attempted login.
+func userOf(c *class, actorUser, actorNone bool, actorID, actorLogin, targetID, targetLogin string) (id, login string) {
+	if actorUser && actorID != "" {
+		if c.onBehalf && targetID != "" && targetID != actorID {
+			return targetID, targetLogin
+		}
+		return actorID, actorLogin
+	}
+	if targetID != "" {
+		return targetID, targetLogin
+	}
+	if c.start && actorLogin != "" && (actorUser || actorNone) {
+		return "", actorLogin
+	}
+	return "", ""
 }
 
 // interned lists the fields whose values repeat across events (actor types, display names,
@@ -219,17 +244,35 @@ const (
 	maxInterned    = 1 << 14 // values (ids are uint16)
 )
 
+// idUser is the number of the value "User".
+const idUser = 1
+
 // interner keeps one copy of each value of the interned fields, numbered from 1.
 type interner struct {
 	vals  []string // by id; vals[0] is unused
 	ids   map[string]uint16
 	size  int // bytes in vals
+	last  [numInterned]internSlot
 	slots [numInterned][internSlots]uint16
 }
 
+// internSlot is a value and its number.
+type internSlot struct {
+	s  string
+	id uint16
+}
+
 // id returns the number of s as a value of interned field k, interning it if there is room;
-// 0 when s is empty or there is no room.
+// 0 when s is empty or there is no room. A field's value is most often the one before.
 func (t *interner) id(k int, s string) uint16 {
+	if l := &t.last[k]; l.s == s {
+		return l.id // "" starts as the last value, numbered 0
+	}
+	return t.lookup(k, s)
+}
+
+// lookup is id for a value other than the field's last one.
+func (t *interner) lookup(k int, s string) uint16 {
 	if s == "" {
 		return 0
 	}
@@ -238,15 +281,18 @@ func (t *interner) id(k int, s string) uint16 {
 	h := uint64(len(s))<<24 | uint64(s[0])<<16 | uint64(s[len(s)/2])<<8 | uint64(s[len(s)-1])
 	slot := &t.slots[k][(h*0x9e3779b97f4a7c15)>>56]
 	if id := *slot; id != 0 && t.vals[id] == s {
+		t.last[k] = internSlot{t.vals[id], id}
 		return id
+	}
+	if t.vals == nil {
+		// "User", the actor type of most events, is numbered idUser, so that finding an
+		// event's user compares numbers.
+		t.vals, t.ids, t.size = []string{"", "User"}, map[string]uint16{"User": idUser}, len("User")
 	}
 	id, ok := t.ids[s]
 	if !ok {
 		if len(t.vals) >= maxInterned || t.size+len(s) > maxInternBytes {
 			return 0
-		}
-		if t.vals == nil {
-			t.vals, t.ids = []string{""}, make(map[string]uint16)
 		}
 		id = uint16(len(t.vals))
 		v := strings.Clone(s)
@@ -255,6 +301,7 @@ func (t *interner) id(k int, s string) uint16 {
 		t.size += len(v)
 	}
 	*slot = id
+	t.last[k] = internSlot{t.vals[id], id}
 	return id
 }
 

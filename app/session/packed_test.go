@@ -38,6 +38,7 @@ func TestPackRoundTrip(t *testing.T) {
 			SessionID: p.str(pSessionID), Result: p.result(in), Reason: p.str(pReason), Factor: p.str(pFactor)}
 		require.Equal(t, ev, got, "event %d", i)
 		require.Equal(t, outcomeOf(ev.Result), p.outcome)
+		require.Equal(t, ev.ActorType == "User", p.ids[0] == idUser, "User is numbered idUser")
 	}
 }
 
@@ -63,5 +64,18 @@ func TestBufPool(t *testing.T) {
 				require.Equal(t, packed{}, x, "a pooled buffer keeps no event")
 			}
 		}
+	}
+}
+
+// TestClassOf checks the table classOf reads against the classes map, for every known type,
+// prefixes and extensions of them and types outside every flow.
+func TestClassOf(t *testing.T) {
+	tests := []string{"", "x", "user.session.end", "user.session.star", "user.session.startx", "USER.SESSION.START"}
+	for typ := range classes {
+		tests = append(tests, typ, typ[:len(typ)-1], typ+".", strings.ToUpper(typ))
+	}
+	for _, typ := range tests {
+		require.Same(t, classes[typ], classOf(typ), "%q", typ)
+		require.Equal(t, classes[typ] != nil, Sequenced(typ), "%q", typ)
 	}
 }
