@@ -121,7 +121,10 @@ func (p *Poller) Run(ctx context.Context) error {
 		}
 	}()
 	for {
-		if ctx.Err() != nil {
+		// A stop ends the loop, but a page already fetched ahead is in hand: it is finished
+		// (written and saved) like the page before it, and nothing more is fetched.
+		stopping := ctx.Err() != nil
+		if stopping && ahead == nil {
 			p.logStats(&c, false)
 			return nil
 		}
@@ -139,7 +142,7 @@ func (p *Poller) Run(ctx context.Context) error {
 			}
 			return fmt.Errorf("fetch %s: %w", redactURL(next), err)
 		}
-		if len(page.Events) > 0 && page.Next != "" {
+		if !stopping && len(page.Events) > 0 && page.Next != "" {
 			ahead = p.prefetch(fctx, page.Next)
 		}
 		fresh, uuids = fresh[:0], uuids[:0]

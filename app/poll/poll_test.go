@@ -361,3 +361,26 @@ func (s *blockingSink) WritePage(ctx context.Context, events []okta.Event) error
 	}
 	return s.recSink.WritePage(ctx, events)
 }
+
+// A stop that arrives while the next page is fetched ahead, during the write of the page
+// before it: that page is in hand too, so it is written and saved, and nothing more is asked.
+func TestRunStopFinishesPageFetchedAhead(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f := &fakeOkta{pages: pages(3, 3, 3)}
+	fetchedAhead := make(chan struct{})
+	f.onFetch = func(url string) {
+		if url == "u1" {
+			cancel()
+			close(fetchedAhead)
+		}
+	}
+	store := &memStore{}
+	sink := &blockingSink{recSink: recSink{store: store}, until: map[string]chan struct{}{"uuid-0000": fetchedAhead}}
+	c := cfg()
+	c.ExitWhenCaughtUp = false
+	require.NoError(t, New(c, f, store, sink, nil, &fakeClock{now: t0}).Run(ctx))
+	assert.Equal(t, ids(0, 6), sink.got)
+	assert.Equal(t, "u2", store.cps["k"].NextURL)
+	assert.Equal(t, []string{"u0", "u1"}, f.fetched)
+}
