@@ -251,7 +251,8 @@ const idUser = 1
 type interner struct {
 	vals  []string // by id; vals[0] is unused
 	ids   map[string]uint16
-	size  int // bytes in vals
+	size  int  // bytes in vals
+	full  bool // a value did not fit: no more are interned
 	last  [numInterned]internSlot
 	slots [numInterned][internSlots]uint16
 }
@@ -289,9 +290,15 @@ func (t *interner) lookup(k int, s string) uint16 {
 		// event's user compares numbers.
 		t.vals, t.ids, t.size = []string{"", "User"}, map[string]uint16{"User": idUser}, len("User")
 	}
+	if t.full {
+		// Past the limits, a value not in its slot is copied with its event: searching the
+		// table for it would cost every event of a stream of ever new values a hash.
+		return 0
+	}
 	id, ok := t.ids[s]
 	if !ok {
 		if len(t.vals) >= maxInterned || t.size+len(s) > maxInternBytes {
+			t.full = true
 			return 0
 		}
 		id = uint16(len(t.vals))
