@@ -1,10 +1,6 @@
 package session
 
-import (
-	"encoding/hex"
-	"strconv"
-	"strings"
-)
+import "strings"
 
 // flowRun is a flow being assembled by the machine.
 type flowRun struct {
@@ -268,28 +264,54 @@ func (m *machine) build(f *flowRun) *Sequence {
 // from a sequence of identical events emitted earlier in the same run.
 func (m *machine) id(f *flowRun) string {
 	first := f.items[0]
-	var num [24]byte
+	// The hash of everything before the counter, which is the same for every n.
+	h0 := fnv64a(fnvOffset, f.kind.String())
+	h0 = fnv64a(h0, "\x00")
+	h0 = fnv64a(h0, m.key)
+	h0 = fnv64a(h0, "\x00")
+	h0 = fnv64a(h0, first.str(pUUID))
+	h0 = fnvInt(h0, first.time)
 	for n := 0; ; n++ {
-		h := fnv64a(fnvOffset, f.kind.String())
-		h = fnv64a(h, "\x00")
-		h = fnv64a(h, m.key)
-		h = fnv64a(h, "\x00")
-		h = fnv64a(h, first.str(pUUID))
-		h = fnvBytes(h, strconv.AppendInt(append(num[:0], 0), first.time, 10))
+		h := h0
 		if n > 0 {
-			h = fnvBytes(h, strconv.AppendInt(append(num[:0], 0), int64(n), 10))
+			h = fnvInt(h, int64(n))
 		}
 		if !containsID(m.ids, h) {
 			m.ids = append(m.ids, h)
-			var b [8]byte
-			for i := range b {
-				b[i] = byte(h >> (56 - 8*i))
-			}
 			var x [16]byte
-			hex.Encode(x[:], b[:])
+			for i := range x {
+				x[i] = hexDigits[h>>(60-4*i)&0xf]
+			}
 			return string(x[:])
 		}
 	}
+}
+
+const hexDigits = "0123456789abcdef"
+
+// fnvInt hashes a zero byte and v in decimal, as strconv.AppendInt writes it.
+func fnvInt(h uint64, v int64) uint64 {
+	var b [21]byte
+	i := len(b)
+	u := uint64(v)
+	if v < 0 {
+		u = -u
+	}
+	for {
+		i--
+		b[i] = byte('0' + u%10)
+		u /= 10
+		if u == 0 {
+			break
+		}
+	}
+	if v < 0 {
+		i--
+		b[i] = '-'
+	}
+	i--
+	b[i] = 0
+	return fnvBytes(h, b[i:])
 }
 
 // FNV-1a, 64 bits (hash/fnv's New64a without its allocation per id).

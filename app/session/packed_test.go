@@ -1,6 +1,7 @@
 package session
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"testing"
@@ -77,5 +78,14 @@ func TestClassOf(t *testing.T) {
 	for _, typ := range tests {
 		require.Same(t, classes[typ], classOf(typ), "%q", typ)
 		require.Equal(t, classes[typ] != nil, Sequenced(typ), "%q", typ)
+	}
+}
+
+// TestFnvInt checks that fnvInt hashes what strconv.AppendInt writes after a zero byte, which
+// is how sequence ids have always been derived.
+func TestFnvInt(t *testing.T) {
+	for _, v := range []int64{0, 1, 9, 10, -1, -10, 1709542800123, -1709542800123, math.MaxInt64, math.MinInt64} {
+		want := fnvBytes(fnvOffset, strconv.AppendInt([]byte{0}, v, 10))
+		require.Equal(t, want, fnvInt(fnvOffset, v), "%d", v)
 	}
 }
