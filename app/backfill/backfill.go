@@ -306,12 +306,16 @@ func read(ctx context.Context, cfg Config, key string, cp *checkpoint.Checkpoint
 		res.Pages++
 		res.Events += len(page.Events)
 		fresh, uuids = fresh[:0], uuids[:0]
+		var newest time.Time
 		for _, ev := range page.Events {
 			uuids = append(uuids, ev.UUID)
+			if ev.Published.After(newest) {
+				newest = ev.Published
+			}
 			switch {
 			case ev.Published.Before(cfg.Since) || !ev.Published.Before(cfg.Until):
 				res.OutOfRange++
-			case seen.Contains(ev.UUID):
+			case seen.Contains(ev.UUID, ev.Published):
 				res.Repeated++
 			case known.Has(ev.UUID):
 				res.Skipped++
@@ -330,7 +334,7 @@ func read(ctx context.Context, cfg Config, key string, cp *checkpoint.Checkpoint
 			res.Written += len(fresh)
 		}
 		if len(uuids) > 0 {
-			seen.AddPage(uuids)
+			seen.AddPage(uuids, newest)
 			empty = 0
 		} else if page.Next != "" {
 			if empty++; empty > maxEmptyPages {

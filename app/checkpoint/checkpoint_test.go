@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -95,27 +96,27 @@ func TestFileStoreSaveFailsLoudly(t *testing.T) {
 
 func TestSeen(t *testing.T) {
 	s := NewSeen(2, 5)
-	s.AddPage([]string{"a", "b"})
-	s.AddPage([]string{"c", "d"})
-	assert.True(t, s.Contains("a"))
-	s.AddPage([]string{"e"})
-	assert.False(t, s.Contains("a"), "only the last two pages are kept")
+	s.AddPage([]string{"a", "b"}, time.Time{})
+	s.AddPage([]string{"c", "d"}, time.Time{})
+	assert.True(t, s.Contains("a", time.Time{}))
+	s.AddPage([]string{"e"}, time.Time{})
+	assert.False(t, s.Contains("a", time.Time{}), "only the last two pages are kept")
 	assert.Equal(t, []string{"c", "d", "e"}, s.List())
 
-	s.AddPage([]string{"f", "g", "h", "i"})
+	s.AddPage([]string{"f", "g", "h", "i"}, time.Time{})
 	assert.Equal(t, []string{"e", "f", "g", "h", "i"}, s.List())
-	s.AddPage([]string{"j"})
+	s.AddPage([]string{"j"}, time.Time{})
 	assert.Equal(t, []string{"f", "g", "h", "i", "j"}, s.List(), "the last two pages")
 
 	big := NewSeen(2, 3)
-	big.AddPage([]string{"1", "2", "3", "4", "5"})
+	big.AddPage([]string{"1", "2", "3", "4", "5"}, time.Time{})
 	assert.Equal(t, []string{"3", "4", "5"}, big.List(), "a page larger than the bound keeps its newest uuids")
 
 	r := NewSeen(2, 3)
 	r.LoadList([]string{"x", "y", "z", "w"})
 	assert.Equal(t, []string{"y", "z", "w"}, r.List())
-	assert.True(t, r.Contains("w"))
-	assert.False(t, r.Contains("x"))
+	assert.True(t, r.Contains("w", time.Time{}))
+	assert.False(t, r.Contains("x", time.Time{}))
 }
 
 func FuzzDecode(f *testing.F) {
@@ -148,12 +149,55 @@ func TestCorruptErrorSaysWhatToDo(t *testing.T) {
 // A uuid served on two pages stays known until the newer page is forgotten too.
 func TestSeenUUIDOnTwoPages(t *testing.T) {
 	s := NewSeen(2, 100)
-	s.AddPage([]string{"a", "b"})
-	s.AddPage([]string{"b", "c"})
-	s.AddPage([]string{"d"})
-	assert.False(t, s.Contains("a"))
-	assert.True(t, s.Contains("b"), "still on the newer remembered page")
-	s.AddPage([]string{"e"})
-	assert.False(t, s.Contains("b"))
+	s.AddPage([]string{"a", "b"}, time.Time{})
+	s.AddPage([]string{"b", "c"}, time.Time{})
+	s.AddPage([]string{"d"}, time.Time{})
+	assert.False(t, s.Contains("a", time.Time{}))
+	assert.True(t, s.Contains("b", time.Time{}), "still on the newer remembered page")
+	s.AddPage([]string{"e"}, time.Time{})
+	assert.False(t, s.Contains("b", time.Time{}))
 	assert.Equal(t, []string{"d", "e"}, s.List())
+}
+
+// A page's newest time answers for events published after it without a lookup; at the
+// boundary millisecond, with no time, and after many lookups (an index) the answer is exact.
+func TestSeenUsesPublishedTimes(t *testing.T) {
+	t0 := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	s := NewSeen(2, 1999)
+	var page []string
+	for i := range 1000 {
+		page = append(page, fmt.Sprintf("u%04d", i))
+	}
+	s.AddPage(page, t0)
+	tests := []struct {
+		uuid      string
+		published time.Time
+		want      bool
+	}{
+		{"u0999", t0, true},                        // same millisecond as the page's newest event
+		{"u0000", t0.Add(-time.Hour), true},        // older: looked up
+		{"u0500", time.Time{}, true},               // time unknown: looked up
+		{"u1000", t0, false},                       // not there
+		{"u0999", t0.Add(time.Millisecond), false}, // newer than the whole page: never on it
+	}
+	for round := range 5 { // 4 lookups a round: the fifth round is answered by the index
+		for _, tt := range tests {
+			assert.Equal(t, tt.want, s.Contains(tt.uuid, tt.published), "round %d: %s at %v", round, tt.uuid, tt.published)
+		}
+	}
+	require.NotNil(t, s.pages[0].index, "a page looked up often builds its index")
+
+	// Trimming the oldest uuids drops the index with them.
+	var second []string
+	for i := range 1498 {
+		second = append(second, fmt.Sprintf("v%04d", i))
+	}
+	s.AddPage(second, t0.Add(time.Second)) // 2498 in all: the first page's oldest 499 go
+	assert.Nil(t, s.pages[0].index)
+	for round := range 20 {
+		assert.False(t, s.Contains("u0000", t0), "round %d: trimmed away", round)
+		assert.False(t, s.Contains("u0498", time.Time{}), "round %d: trimmed away", round)
+		assert.True(t, s.Contains("u0499", t0), "round %d", round)
+		assert.True(t, s.Contains("v1497", t0.Add(time.Second)), "round %d", round)
+	}
 }

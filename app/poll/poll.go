@@ -146,9 +146,13 @@ func (p *Poller) Run(ctx context.Context) error {
 			ahead = p.prefetch(fctx, page.Next)
 		}
 		fresh, uuids = fresh[:0], uuids[:0]
+		var newest time.Time
 		for _, ev := range page.Events {
 			uuids = append(uuids, ev.UUID)
-			if seen.Contains(ev.UUID) {
+			if ev.Published.After(newest) {
+				newest = ev.Published
+			}
+			if seen.Contains(ev.UUID, ev.Published) {
 				c.dups++
 				continue
 			}
@@ -167,7 +171,7 @@ func (p *Poller) Run(ctx context.Context) error {
 		}
 		c.pages++
 		if len(uuids) > 0 {
-			seen.AddPage(uuids)
+			seen.AddPage(uuids, newest)
 		}
 		if page.Next != next || len(uuids) > 0 {
 			cp.NextURL = page.Next
