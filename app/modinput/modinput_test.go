@@ -281,23 +281,23 @@ func FuzzEventData(f *testing.F) {
 	})
 }
 
-// plainText must find a byte that needs escaping wherever it is: in each of the four words
-// of a 32-byte step, in the 8-byte tail and in the last bytes.
-func TestPlainText(t *testing.T) {
+// plainPrefix must stop at or before a byte that needs escaping wherever it is: in each of
+// the four words of a 32-byte step, in the 8-byte tail and in the last bytes.
+func TestPlainPrefix(t *testing.T) {
 	for _, c := range []byte{0, '\t', '\n', '\r', 0x1f, '&', '<', '>', 0x80, 0xc3, 0xff} {
 		for n := 1; n <= 80; n++ {
 			for at := 0; at < n; at++ {
 				s := bytes.Repeat([]byte{'a'}, n)
 				s[at] = c
-				if plainText(s) {
-					t.Fatalf("byte %#x at %d of %d: called plain", c, at, n)
+				if got := plainPrefix(s); got > at {
+					t.Fatalf("byte %#x at %d of %d: plain prefix %d", c, at, n, got)
 				}
 			}
 		}
 	}
 	for _, s := range []string{"", "a", " ~\x7f" + strings.Repeat(`{"a":"b c"}`, 9), strings.Repeat("z", 64)} {
-		if !plainText([]byte(s)) {
-			t.Errorf("%q: not called plain", s)
+		if got := plainPrefix([]byte(s)); got != len(s) {
+			t.Errorf("%q: plain prefix %d of %d", s, got, len(s))
 		}
 	}
 }
