@@ -252,7 +252,7 @@ func (e *Engine) flush(kb *keyBuf) {
 	for i := range kb.items {
 		sorted = append(sorted, &kb.items[i])
 	}
-	slices.SortFunc(sorted, e.compare)
+	orderItems(sorted, e.compare)
 	e.m.run(kb.key, sorted)
 	clear(sorted)
 	e.m.sorted = sorted[:0]
@@ -262,6 +262,25 @@ func (e *Engine) flush(kb *keyBuf) {
 	// past every key at once, as across a gap in time, then needs no new ones.
 	if len(e.free) < min(max(e.peakKeys, 4096), maxFree) {
 		e.free = append(e.free, kb)
+	}
+}
+
+// orderItems sorts a key's events by cmp. Splunk sends events newest first, so a key's
+// buffer is usually already in reverse (or, after | sort _time, in order): one pass finds
+// that and reverses or keeps it, instead of sorting.
+func orderItems(items []*packed, cmp func(a, b *packed) int) {
+	ascending, descending := true, true
+	for i := 1; i < len(items) && (ascending || descending); i++ {
+		c := cmp(items[i-1], items[i])
+		ascending = ascending && c <= 0
+		descending = descending && c >= 0
+	}
+	switch {
+	case ascending:
+	case descending:
+		slices.Reverse(items)
+	default:
+		slices.SortFunc(items, cmp)
 	}
 }
 
