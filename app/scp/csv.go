@@ -455,9 +455,6 @@ func DecodeMV(dst [][]byte, buf, cell []byte) ([][]byte, []byte, error) {
 // AppendMV appends the __mv_ encoding of values to dst: each wrapped in `$`, `$` doubled,
 // joined by `;`.
 func AppendMV[S ~string | ~[]byte](dst []byte, values []S) []byte {
-	if ss, ok := any(values).([]string); ok {
-		return appendMVStrings(dst, ss)
-	}
 	for k, v := range values {
 		if k > 0 {
 			dst = append(dst, ';')
@@ -478,29 +475,14 @@ func AppendMV[S ~string | ~[]byte](dst []byte, values []S) []byte {
 	return dst
 }
 
-// appendMVStrings is AppendMV for strings, the writer's case, finding dollars by IndexByte.
-func appendMVStrings(dst []byte, values []string) []byte {
-	for k, v := range values {
-		if k > 0 {
-			dst = append(dst, ';')
-		}
-		dst = append(dst, '$')
-		for {
-			j := strings.IndexByte(v, '$')
-			if j < 0 {
-				dst = append(dst, v...)
-				break
-			}
-			dst = append(dst, v[:j+1]...)
-			dst = append(dst, '$')
-			v = v[j+1:]
-		}
-		dst = append(dst, '$')
-	}
-	return dst
-}
-
+// indexDollar is strings.IndexByte or bytes.IndexByte for v (a loop for other named types).
 func indexDollar[S ~string | ~[]byte](v S) int {
+	switch x := any(v).(type) {
+	case string:
+		return strings.IndexByte(x, '$')
+	case []byte:
+		return bytes.IndexByte(x, '$')
+	}
 	for i := 0; i < len(v); i++ {
 		if v[i] == '$' {
 			return i
