@@ -183,8 +183,7 @@ func (p *Poller) Run(ctx context.Context) error {
 		}
 		next = page.Next
 		empty := len(page.Events) == 0
-		fresh = fresh[:0] // it points into the page's memory, which goes back to the client
-		page.Release()
+		page.Release() // fresh, which points into it, is refilled before it is read again
 		if empty {
 			p.logStats(&c, true)
 			if p.cfg.ExitWhenCaughtUp {
