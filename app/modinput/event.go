@@ -29,6 +29,7 @@ type EventWriter struct {
 	mu      sync.Mutex
 	w       io.Writer
 	buf     bytes.Buffer
+	head    header // the last event's, reused while the metadata stays the same
 	started bool
 	closed  bool
 }
@@ -53,7 +54,7 @@ func (ew *EventWriter) WritePage(events []Event) error {
 		ew.buf.WriteString("<stream>\n")
 	}
 	for i := range events {
-		appendEvent(&ew.buf, &events[i])
+		appendEvent(&ew.buf, &events[i], &ew.head)
 	}
 	if _, err := ew.w.Write(ew.buf.Bytes()); err != nil {
 		return fmt.Errorf("event stream: write to splunkd: %w", err)
@@ -91,27 +92,51 @@ func (ew *EventWriter) Close() error {
 	return nil
 }
 
-func appendEvent(b *bytes.Buffer, e *Event) {
-	b.WriteString(`<event`)
-	if e.Stanza != "" {
-		b.WriteString(` stanza="`)
-		appendEscaped(b, []byte(e.Stanza), true)
-		b.WriteByte('"')
-	}
-	b.WriteString(` unbroken="1">`)
+func appendEvent(b *bytes.Buffer, e *Event, h *header) {
+	h.set(e)
+	b.Write(h.open)
 	if !e.Time.IsZero() {
 		b.WriteString("<time>")
 		var tmp [32]byte
 		b.Write(AppendTime(tmp[:0], e.Time))
 		b.WriteString("</time>")
 	}
-	element(b, "source", e.Source)
-	element(b, "sourcetype", e.Sourcetype)
-	element(b, "index", e.Index)
-	element(b, "host", e.Host)
+	b.Write(h.meta)
 	b.WriteString("<data>")
 	appendEscaped(b, e.Data, false)
 	b.WriteString("</data><done/></event>\n")
+}
+
+// header is an event's escaped opening tag and metadata elements, kept from one event to the
+// next: the events of a page share them, and escaping them again for each was repeated work.
+type header struct {
+	stanza, source, sourcetype, index, host string
+	open, meta                              []byte
+	valid                                   bool
+}
+
+// set makes h e's header, escaping only when e's metadata differs from the last event's.
+func (h *header) set(e *Event) {
+	if h.valid && h.stanza == e.Stanza && h.source == e.Source && h.sourcetype == e.Sourcetype &&
+		h.index == e.Index && h.host == e.Host {
+		return
+	}
+	var b bytes.Buffer
+	b.WriteString(`<event`)
+	if e.Stanza != "" {
+		b.WriteString(` stanza="`)
+		appendEscaped(&b, []byte(e.Stanza), true)
+		b.WriteByte('"')
+	}
+	b.WriteString(` unbroken="1">`)
+	h.open = bytes.Clone(b.Bytes())
+	b.Reset()
+	element(&b, "source", e.Source)
+	element(&b, "sourcetype", e.Sourcetype)
+	element(&b, "index", e.Index)
+	element(&b, "host", e.Host)
+	h.meta = bytes.Clone(b.Bytes())
+	h.stanza, h.source, h.sourcetype, h.index, h.host, h.valid = e.Stanza, e.Source, e.Sourcetype, e.Index, e.Host, true
 }
 
 func element(b *bytes.Buffer, name, value string) {

@@ -380,3 +380,31 @@ func BenchmarkWritePage(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(page))/b.Elapsed().Seconds(), "events/s")
 }
+
+// The escaped header is reused while the metadata stays the same and rebuilt when any of it
+// changes: a page mixing stanzas, sources and hosts reads exactly as if each event were
+// written on its own.
+func TestWritePageHeaderFollowsMetadata(t *testing.T) {
+	base := Event{Stanza: `oktainput://a&b`, Source: "okta:a", Sourcetype: "OktaIM2:log", Index: "okta", Host: "hf1", Data: []byte(`{"x":1}`)}
+	page := []Event{base, base}
+	for _, change := range []func(*Event){
+		func(e *Event) { e.Stanza = "oktainput://c" }, func(e *Event) { e.Source = "okta:<b>" },
+		func(e *Event) { e.Sourcetype = "" }, func(e *Event) { e.Index = "main" }, func(e *Event) { e.Host = "hf2" },
+		func(e *Event) {},
+	} {
+		e := base
+		change(&e)
+		page = append(page, e, base)
+	}
+	var together bytes.Buffer
+	require.NoError(t, NewEventWriter(&together).WritePage(page))
+	var alone bytes.Buffer
+	for _, e := range page {
+		var one bytes.Buffer
+		require.NoError(t, NewEventWriter(&one).WritePage([]Event{e}))
+		alone.WriteString(strings.TrimPrefix(one.String(), "<stream>\n"))
+	}
+	assert.Equal(t, "<stream>\n"+alone.String(), together.String())
+	assert.Contains(t, together.String(), `stanza="oktainput://c"`)
+	assert.Contains(t, together.String(), `<source>okta:&lt;b&gt;</source>`)
+}
