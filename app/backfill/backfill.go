@@ -288,7 +288,6 @@ func read(ctx context.Context, cfg Config, key string, cp *checkpoint.Checkpoint
 	// between pages.
 	durable := context.WithoutCancel(ctx)
 	fresh := make([]okta.Event, 0, cfg.PageLimit)
-	uuids := make([]string, 0, cfg.PageLimit)
 	empty := 0
 	for {
 		if err := ctx.Err(); err != nil {
@@ -305,13 +304,8 @@ func read(ctx context.Context, cfg Config, key string, cp *checkpoint.Checkpoint
 		}
 		res.Pages++
 		res.Events += len(page.Events)
-		fresh, uuids = fresh[:0], uuids[:0]
-		var newest time.Time
+		fresh = fresh[:0]
 		for _, ev := range page.Events {
-			uuids = append(uuids, ev.UUID)
-			if ev.Published.After(newest) {
-				newest = ev.Published
-			}
 			switch {
 			case ev.Published.Before(cfg.Since) || !ev.Published.Before(cfg.Until):
 				res.OutOfRange++
@@ -333,8 +327,8 @@ func read(ctx context.Context, cfg Config, key string, cp *checkpoint.Checkpoint
 			cp.Events += int64(len(fresh))
 			res.Written += len(fresh)
 		}
-		if len(uuids) > 0 {
-			seen.AddPage(uuids, newest)
+		if len(page.Events) > 0 {
+			seen.AddEvents(page.Events)
 			empty = 0
 		} else if page.Next != "" {
 			if empty++; empty > maxEmptyPages {

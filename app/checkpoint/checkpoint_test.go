@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oktasight/oktasight/app/okta"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -200,4 +201,19 @@ func TestSeenUsesPublishedTimes(t *testing.T) {
 		assert.True(t, s.Contains("u0499", t0), "round %d", round)
 		assert.True(t, s.Contains("v1497", t0.Add(time.Second)), "round %d", round)
 	}
+}
+
+// AddEvents remembers a page's uuids with its latest published time, as AddPage does.
+func TestSeenAddEvents(t *testing.T) {
+	t0 := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	s := NewSeen(2, 100)
+	s.AddEvents(nil) // an empty page adds nothing
+	s.AddEvents([]okta.Event{{UUID: "a", Published: t0.Add(time.Second)}, {UUID: "b", Published: t0}})
+	assert.Equal(t, []string{"a", "b"}, s.List())
+	assert.True(t, s.Contains("a", t0.Add(time.Second)))
+	assert.True(t, s.Contains("b", t0))
+	assert.False(t, s.Contains("a", t0.Add(2*time.Second)), "newer than the page's latest event")
+	s.AddEvents([]okta.Event{{UUID: "c", Published: t0}})
+	s.AddEvents([]okta.Event{{UUID: "d", Published: t0}})
+	assert.Equal(t, []string{"c", "d"}, s.List(), "only the last two pages are kept")
 }

@@ -3,6 +3,8 @@ package checkpoint
 import (
 	"slices"
 	"time"
+
+	"github.com/oktasight/oktasight/app/okta"
 )
 
 // Seen remembers the uuids of the last few pages written, oldest page first. Okta's cursor
@@ -39,6 +41,23 @@ func NewSeen(maxPages, maxUUIDs int) *Seen {
 // events (zero if unknown), dropping the oldest pages over the bounds.
 func (s *Seen) AddPage(uuids []string, newest time.Time) {
 	s.pages = append(s.pages, seenPage{uuids: slices.Clone(uuids), newest: newest})
+	s.trim()
+}
+
+// AddEvents records a page just written: its events' uuids and its latest published time.
+func (s *Seen) AddEvents(events []okta.Event) {
+	if len(events) == 0 {
+		return
+	}
+	uuids := make([]string, len(events))
+	var newest time.Time
+	for i, ev := range events {
+		uuids[i] = ev.UUID
+		if ev.Published.After(newest) {
+			newest = ev.Published
+		}
+	}
+	s.pages = append(s.pages, seenPage{uuids: uuids, newest: newest})
 	s.trim()
 }
 

@@ -107,7 +107,6 @@ func (p *Poller) Run(ctx context.Context) error {
 	durable := context.WithoutCancel(ctx)
 	c := cycle{started: p.clock.Now(), base: p.client.Stats()}
 	fresh := make([]okta.Event, 0, p.cfg.PageLimit)
-	uuids := make([]string, 0, p.cfg.PageLimit)
 	// While a page is written and its checkpoint saved, the next one is already being fetched:
 	// still one request in flight, but Okta's response time overlaps our work instead of
 	// adding to it. Nothing about the order changes: a prefetched page is written only after
@@ -145,13 +144,8 @@ func (p *Poller) Run(ctx context.Context) error {
 		if !stopping && len(page.Events) > 0 && page.Next != "" {
 			ahead = p.prefetch(fctx, page.Next)
 		}
-		fresh, uuids = fresh[:0], uuids[:0]
-		var newest time.Time
+		fresh = fresh[:0]
 		for _, ev := range page.Events {
-			uuids = append(uuids, ev.UUID)
-			if ev.Published.After(newest) {
-				newest = ev.Published
-			}
 			if seen.Contains(ev.UUID, ev.Published) {
 				c.dups++
 				continue
@@ -170,10 +164,8 @@ func (p *Poller) Run(ctx context.Context) error {
 			c.lastPublished = last.Published
 		}
 		c.pages++
-		if len(uuids) > 0 {
-			seen.AddPage(uuids, newest)
-		}
-		if page.Next != next || len(uuids) > 0 {
+		seen.AddEvents(page.Events)
+		if page.Next != next || len(page.Events) > 0 {
 			cp.NextURL = page.Next
 			cp.Seen = seen.List()
 			cp.UpdatedAt = p.clock.Now().UTC()
