@@ -31,14 +31,7 @@ type syntaxError struct {
 
 func (e *syntaxError) Error() string { return e.msg }
 
-func (s *scanner) eof() error { return io.ErrUnexpectedEOF }
-
-func (s *scanner) invalid(context string) error {
-	if s.i >= len(s.b) {
-		return s.eof()
-	}
-	return &syntaxError{msg: fmt.Sprintf("invalid character %s %s", quoteChar(s.b[s.i]), context), offset: s.i}
-}
+func (s *scanner) invalid(context string) error { return invalidAt(s.b, s.i, context) }
 
 func quoteChar(c byte) string {
 	switch {
@@ -75,7 +68,7 @@ func (s *scanner) nest() error {
 func (s *scanner) next(closing byte, context string) (done bool, err error) {
 	s.ws()
 	if s.i >= len(s.b) {
-		return false, s.eof()
+		return false, io.ErrUnexpectedEOF
 	}
 	switch s.b[s.i] {
 	case ',':
