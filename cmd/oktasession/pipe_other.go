@@ -1,0 +1,6 @@
+//go:build !linux
+
+package main
+
+// growPipes does nothing where pipes cannot be resized.
+func growPipes() {}
