@@ -68,9 +68,13 @@ type Client struct {
 	stats Stats
 
 	lastBody atomic.Int64 // size of the last page body, to size the next read
-	// bodies holds the memory of released pages for the next reads: a prefetching poller
-	// has two pages in hand, so a few buffers are all a catch-up ever needs.
+	// bodies holds the memory of released pages for the next reads: a poller that fetches
+	// ahead has three pages in hand (written, decoded, requested early), so a few buffers are
+	// all a catch-up ever needs.
 	bodies chan *[]byte
+
+	aheadMu sync.Mutex
+	ahead   *early // the request FetchAhead sent early, if any
 }
 
 // Stats counts what a Client has done since New.
@@ -139,7 +143,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{
 		org: org, pct: cfg.RateLimitPct, log: cfg.Logger, clock: cfg.Clock, ua: cfg.UserAgent,
-		maxBack: cfg.MaxBackoff, rand: cfg.Rand, attemptT: cfg.RequestTimeout, bodies: make(chan *[]byte, 3),
+		maxBack: cfg.MaxBackoff, rand: cfg.Rand, attemptT: cfg.RequestTimeout, bodies: make(chan *[]byte, 4),
 	}
 	c.pace.pct = c.pct
 	if c.log == nil {

@@ -1,6 +1,7 @@
 package okta
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,23 +18,78 @@ import (
 // 403, 404; an *EventError; a link or redirect off the org), or when ctx ends. url must be on
 // the org: the API token is never sent anywhere else.
 func (c *Client) Fetch(ctx context.Context, rawURL string) (*Page, error) {
+	return c.fetch(ctx, rawURL, false)
+}
+
+// FetchAhead is Fetch for a caller that reads a query's pages one after another. Once the
+// page's body has arrived whole and its links are checked, before the body is decoded, the
+// client sends the request for the page's next link in the background (not after an empty
+// page: a caught-up poller waits before it asks again); the next FetchAhead of that URL takes
+// the answer over. Okta's response time then overlaps the decoding and the caller's work with
+// the page, while still only one request is in flight: a page that proves invalid is requested
+// again only after the early request has ended. The early request lives in ctx; StopAhead
+// ends one that no FetchAhead will take.
+func (c *Client) FetchAhead(ctx context.Context, rawURL string) (*Page, error) {
+	return c.fetch(ctx, rawURL, true)
+}
+
+// StopAhead ends the request FetchAhead sent early, if any, and waits until it has ended.
+func (c *Client) StopAhead() {
+	c.aheadMu.Lock()
+	e := c.ahead
+	c.ahead = nil
+	c.aheadMu.Unlock()
+	e.stop()
+}
+
+func (c *Client) fetch(ctx context.Context, rawURL string, ahead bool) (*Page, error) {
 	if rawURL == "" {
+		c.StopAhead()
 		return nil, errors.New("okta: no URL to fetch (did the previous page have no next link?)")
 	}
 	u, err := c.orgURL(nil, rawURL)
 	if err != nil {
+		c.StopAhead()
 		return nil, fmt.Errorf("okta: %w", err)
 	}
 	where := pathQuery(u)
+	first := c.takeEarly(rawURL) // nil unless this URL was requested early; any other is ended
+	if err := ctx.Err(); err != nil {
+		first.stop() // as for any request: nothing once ctx has ended, not even an answer in hand
+		return nil, stopped(where, 0, err, nil)
+	}
 	var last error
 	for n := 1; ; n++ {
-		if err := c.sleep(ctx, c.paceDelay()); err != nil {
-			return nil, stopped(where, n-1, err, last)
+		var (
+			b *body
+			r result
+		)
+		if n == 1 && first != nil {
+			<-first.done
+			b, r = first.body, first.res
+			if r.err != nil && first.ctx.Err() != nil && ctx.Err() == nil {
+				// Ended with the context of an earlier call, not this one's: not an attempt.
+				n--
+				first = nil
+				continue
+			}
+		} else {
+			if err := c.sleep(ctx, c.paceDelay()); err != nil {
+				return nil, stopped(where, n-1, err, last)
+			}
+			b, r = c.attempt(ctx, u, where)
 		}
-		page, r := c.attempt(ctx, u, where)
 		if r.err == nil {
-			page.Attempts = n
-			return page, nil
+			if ahead && b.linkErr == nil && b.next != "" && !emptyArray(b.buf) {
+				c.startEarly(ctx, b.next)
+			}
+			var page *Page
+			page, r = c.decode(b, where, r)
+			if r.err == nil {
+				page.Attempts = n
+				return page, nil
+			}
+			c.StopAhead() // the same URL is requested again, or the caller stops: one request at a time
 		}
 		if !r.retry {
 			return nil, r.err
@@ -54,6 +110,72 @@ func (c *Client) Fetch(ctx context.Context, rawURL string) (*Page, error) {
 	}
 }
 
+// early is a request sent before anyone asked for it: the next page of a page in hand.
+type early struct {
+	client *Client
+	url    string
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{} // closed once body and res are set
+	body   *body
+	res    result
+}
+
+// stop ends the request and waits for it, giving back the memory of a body nobody will take.
+func (e *early) stop() {
+	if e == nil {
+		return
+	}
+	e.cancel()
+	<-e.done
+	if e.body != nil {
+		e.client.putBody(&e.body.buf)
+	}
+}
+
+// startEarly requests rawURL (a checked next link) in the background, paced like any request.
+func (c *Client) startEarly(ctx context.Context, rawURL string) {
+	c.StopAhead()
+	u, err := c.orgURL(nil, rawURL)
+	if err != nil {
+		return // checked already; the caller's own request will report it
+	}
+	ectx, cancel := context.WithCancel(ctx)
+	e := &early{client: c, url: rawURL, ctx: ectx, cancel: cancel, done: make(chan struct{})}
+	c.aheadMu.Lock()
+	c.ahead = e
+	c.aheadMu.Unlock()
+	go func() {
+		defer close(e.done)
+		where := pathQuery(u)
+		if err := c.sleep(ectx, c.paceDelay()); err != nil {
+			e.res = result{err: fmt.Errorf("okta: GET %s: %w", where, err)}
+			return
+		}
+		e.body, e.res = c.attempt(ectx, u, where)
+	}()
+}
+
+// takeEarly returns the early request for rawURL, taking it over, and ends any other.
+func (c *Client) takeEarly(rawURL string) *early {
+	c.aheadMu.Lock()
+	e := c.ahead
+	c.ahead = nil
+	c.aheadMu.Unlock()
+	if e != nil && e.url == rawURL {
+		return e
+	}
+	e.stop()
+	return nil
+}
+
+// emptyArray reports whether a page body is an empty JSON array ("[]", maybe with white
+// space): a caught-up poller's answer, after which nothing is requested early.
+func emptyArray(b []byte) bool {
+	t := bytes.TrimSpace(b)
+	return len(t) >= 2 && t[0] == '[' && t[len(t)-1] == ']' && len(bytes.TrimSpace(t[1:len(t)-1])) == 0
+}
+
 func stopped(where string, attempts int, ctxErr, last error) error {
 	if last == nil {
 		return fmt.Errorf("okta: GET %s: %w", where, ctxErr)
@@ -72,7 +194,9 @@ type result struct {
 	at        time.Time // client clock when the response arrived
 }
 
-func (c *Client) attempt(ctx context.Context, u *url.URL, where string) (*Page, result) {
+// attempt sends one request and, for a successful answer, reads its body whole and checks its
+// links; decode makes the page of it.
+func (c *Client) attempt(ctx context.Context, u *url.URL, where string) (*body, result) {
 	actx, cancel := context.WithTimeout(ctx, c.attemptT)
 	defer cancel()
 	req, err := http.NewRequestWithContext(actx, http.MethodGet, u.String(), nil)
@@ -121,7 +245,7 @@ func (c *Client) attempt(ctx context.Context, u *url.URL, where string) (*Page, 
 
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		return c.page(resp, u, where, r)
+		return c.receive(resp, u, where, r)
 	case resp.StatusCode >= 400:
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		apiErr := newAPIError(resp.StatusCode, body, where)
@@ -133,8 +257,15 @@ func (c *Client) attempt(ctx context.Context, u *url.URL, where string) (*Page, 
 	}
 }
 
-// page decodes a successful answer and checks its links.
-func (c *Client) page(resp *http.Response, u *url.URL, where string, r result) (*Page, result) {
+// body is a successful answer read whole, not yet decoded.
+type body struct {
+	buf        []byte
+	next, self string // absolute, checked
+	linkErr    error  // a link off the org: reported once the body is known to be well formed
+}
+
+// receive reads a successful answer's body and checks its links.
+func (c *Client) receive(resp *http.Response, u *url.URL, where string, r result) (*body, result) {
 	hint := int(resp.ContentLength)
 	if hint <= 0 {
 		hint = int(c.lastBody.Load()) * 9 / 8 // pages of one query are of similar size
@@ -143,33 +274,50 @@ func (c *Client) page(resp *http.Response, u *url.URL, where string, r result) (
 	if hint = min(hint, maxBody); cap(buf) < hint {
 		buf = make([]byte, 0, hint)
 	}
-	events, body, err := decodeBody(io.LimitReader(resp.Body, maxBody), buf)
-	c.lastBody.Store(int64(len(body)))
+	buf, err := readAll(io.LimitReader(resp.Body, maxBody), buf)
+	c.lastBody.Store(int64(len(buf)))
 	if err != nil {
-		c.putBody(&body) // no event points into it
-		r.err = fmt.Errorf("okta: GET %s: %w", where, err)
-		var be *BodyError
-		r.retry = errors.As(err, &be)
+		c.putBody(&buf)
+		r.err = fmt.Errorf("okta: GET %s: %w", where, &BodyError{Offset: int64(len(buf)), Err: err})
+		r.retry = true
 		return nil, r
 	}
+	b := &body{buf: buf}
 	next, self := ParseLinks(resp.Header)
-	p := &Page{Events: events, Rate: r.rate, body: &body, client: c}
 	for _, l := range []struct {
 		rel string
 		raw string
 		dst *string
-	}{{"next", next, &p.Next}, {"self", self, &p.Self}} {
+	}{{"next", next, &b.next}, {"self", self, &b.self}} {
 		if l.raw == "" {
 			continue
 		}
 		abs, err := c.orgURL(u, l.raw)
 		if err != nil {
-			r.err = fmt.Errorf("okta: GET %s: %s link: %w", where, l.rel, err)
-			return nil, r
+			b.linkErr = fmt.Errorf("okta: GET %s: %s link: %w", where, l.rel, err)
+			break
 		}
 		*l.dst = abs.String()
 	}
-	return p, r
+	return b, r
+}
+
+// decode makes a page of a received body: a body that is not a well-formed page is retried,
+// an unusable event or a link off the org is not.
+func (c *Client) decode(b *body, where string, r result) (*Page, result) {
+	events, err := scanBody(b.buf)
+	if err != nil {
+		c.putBody(&b.buf) // no event points into it
+		r.err = fmt.Errorf("okta: GET %s: %w", where, err)
+		var be *BodyError
+		r.retry = errors.As(err, &be)
+		return nil, r
+	}
+	if b.linkErr != nil {
+		r.err = b.linkErr
+		return nil, r
+	}
+	return &Page{Events: events, Next: b.next, Self: b.self, Rate: r.rate, body: &b.buf, client: c}, r
 }
 
 // orgURL parses raw (resolved against base, if any) and refuses it unless it is on the org.

@@ -19,7 +19,11 @@ import (
 // Fetcher is what the loop needs from the Okta client.
 type Fetcher interface {
 	PollURL(q okta.Query) string
-	Fetch(ctx context.Context, url string) (*okta.Page, error)
+	// FetchAhead gets a page, as okta.Client's does: it may request the page's next link
+	// before it returns, and a later FetchAhead of that URL takes the answer over.
+	FetchAhead(ctx context.Context, url string) (*okta.Page, error)
+	// StopAhead ends a request sent early that nobody will take.
+	StopAhead()
 	Stats() okta.Stats
 }
 
@@ -118,6 +122,7 @@ func (p *Poller) Run(ctx context.Context) error {
 		if ahead != nil {
 			<-ahead
 		}
+		p.client.StopAhead()
 	}()
 	for {
 		// A stop ends the loop, but a page already fetched ahead is in hand: it is finished
@@ -132,7 +137,7 @@ func (p *Poller) Run(ctx context.Context) error {
 			r := <-ahead
 			ahead, page, err = nil, r.page, r.err
 		} else {
-			page, err = p.client.Fetch(fctx, next)
+			page, err = p.client.FetchAhead(fctx, next)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -202,7 +207,7 @@ type fetched struct {
 func (p *Poller) prefetch(ctx context.Context, url string) chan fetched {
 	ch := make(chan fetched, 1)
 	go func() {
-		page, err := p.client.Fetch(ctx, url)
+		page, err := p.client.FetchAhead(ctx, url)
 		ch <- fetched{page, err}
 	}()
 	return ch

@@ -40,7 +40,10 @@ func (f *fakeOkta) PollURL(q okta.Query) string {
 	return "u0"
 }
 
-func (f *fakeOkta) Fetch(ctx context.Context, url string) (*okta.Page, error) {
+// StopAhead has nothing to stop: fakeOkta requests nothing early.
+func (f *fakeOkta) StopAhead() {}
+
+func (f *fakeOkta) FetchAhead(ctx context.Context, url string) (*okta.Page, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := ctx.Err(); err != nil {
