@@ -168,6 +168,11 @@ func (r *RowReader) Columns(i int) (plain, mv int) {
 // Cell returns the current row's cell in column c (a column Columns returned), unescaped.
 func (r *RowReader) Cell(c int) []byte { return r.cells[c] }
 
+// Cells returns the current row's cells, unescaped, indexed by the columns Columns returns;
+// there are as many as the header has columns. The slice is the reader's: read it, do not
+// keep it past Next.
+func (r *RowReader) Cells() [][]byte { return r.cells }
+
 // Values appends field i's values to dst: the decoded __mv_ cell when it is non-empty (as
 // splunklib reads it), else the plain cell, else nothing.
 func (r *RowReader) Values(i int, dst [][]byte) ([][]byte, error) {

@@ -123,6 +123,10 @@ func TestRowReaderLineAndIndex(t *testing.T) {
 	assert.Equal(t, "1,2", string(r.Value(0)))
 	assert.Empty(t, r.MV(0))
 	assert.Equal(t, 1, r.Row())
+	plain, mv := r.Columns(1)
+	assert.Equal(t, [][]byte{[]byte("1,2"), []byte("x"), {}, {}}, r.Cells())
+	assert.Equal(t, "x", string(r.Cells()[plain]))
+	assert.Equal(t, 3, mv)
 	assert.False(t, r.Next())
 	assert.NoError(t, r.Err())
 }

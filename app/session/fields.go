@@ -79,10 +79,41 @@ type Row interface {
 	Values(f int, dst [][]byte) [][]byte
 }
 
+// numRowFields is len(RowFields).
+const numRowFields = fCompact + 16
+
+// CellRow is a Row that also lends FromRow the row's cells, so that a single-valued field (most
+// of them) is read straight from its cell instead of through a call to Values.
+type CellRow interface {
+	Row
+	// Cells returns the row's cells and where the fields are among them. A field whose __mv_
+	// cell is empty has the one value of its plain cell (none when that is empty), as Values
+	// would return it; Values still serves the others.
+	Cells() ([][]byte, *Columns)
+}
+
+// Columns locates the fields of RowFields among the cells of a CellRow's rows.
+type Columns struct {
+	plain, mv [numRowFields]int
+	withMV    []int // fields with an __mv_ column, whose cells FromRow checks per row
+}
+
+// Bind sets the columns from index, which returns the columns of a field's plain and __mv_
+// cells (-1 when absent) by name.
+func (c *Columns) Bind(index func(name string) (plain, mv int)) {
+	c.withMV = c.withMV[:0]
+	for f, name := range RowFields {
+		c.plain[f], c.mv[f] = index(name)
+		if c.mv[f] >= 0 {
+			c.withMV = append(c.withMV, f)
+		}
+	}
+}
+
 // lowCardinality marks the fields (by position in RowFields) with a handful of distinct
 // values: they are shared through a small cache per field instead of copied per row. Other
 // values (users, addresses, sessions) point into the row: Engine.Add copies what it keeps.
-var lowCardinality = func() (m [fCompact + 16]bool) {
+var lowCardinality = func() (m [numRowFields]bool) {
 	for _, f := range []int{fType, fActorType, fUA, fResult, fReason, fFactor, fTargetName,
 		fCompact + 2, fCompact + 4, fCompact + 9, fCompact + 11, fCompact + 13, fCompact + 14, fCompact + 15} {
 		m[f] = true
@@ -90,19 +121,26 @@ var lowCardinality = func() (m [fCompact + 16]bool) {
 	return m
 }()
 
+// strCacheSlots is how many values a field's cache holds, each in the slot its length and
+// outer bytes pick: results and actor types have a handful of values, and a round-robin of
+// four copied each value again when five or more took turns.
+const strCacheSlots = 16
+
 // strCache holds a field's recent values.
-type strCache struct {
-	s    [4]string
-	next uint8
-}
+type strCache [strCacheSlots]string
 
 // Extractor fills Events from rows without copying them: an Event's strings point into the
 // row's bytes (valid until those change; Engine.Add copies them), except the values of
 // low-cardinality fields (event types, results, user agents), shared from a small cache. The
 // zero value is ready to use; an Extractor is not safe for concurrent use.
 type Extractor struct {
-	cache [fCompact + 16]strCache
+	cache [numRowFields]strCache
 	vals  [4][][]byte
+	// The current row's cells and columns when it is a CellRow (cols nil otherwise), and the
+	// fields whose __mv_ cell holds values in this row, by bit.
+	cells [][]byte
+	cols  *Columns
+	multi uint64
 }
 
 // str returns field f's value b as a string: from the field's cache when it has few values,
@@ -114,20 +152,65 @@ func (x *Extractor) str(f int, b []byte) string {
 	if !lowCardinality[f] {
 		return view(b)
 	}
-	c := &x.cache[f]
-	for _, s := range c.s {
-		if s == string(b) {
-			return s
+	slot := &x.cache[f][(uint(len(b))*7+uint(b[0])+uint(b[len(b)-1])*3)%strCacheSlots]
+	if *slot == string(b) {
+		return *slot
+	}
+	*slot = string(b)
+	return *slot
+}
+
+// bindRow notes the cells of r when it is a CellRow, for one and values.
+func (x *Extractor) bindRow(r Row) {
+	x.cols, x.multi = nil, 0
+	cr, ok := r.(CellRow)
+	if !ok {
+		return
+	}
+	x.cells, x.cols = cr.Cells()
+	for _, f := range x.cols.withMV {
+		if len(x.cells[x.cols.mv[f]]) > 0 {
+			x.multi |= 1 << f
 		}
 	}
-	s := string(b)
-	c.s[c.next%4] = s
-	c.next++
-	return s
+}
+
+// cell returns field f's plain cell and true when the row is a CellRow and f holds at most
+// one value; false sends the caller to the Row's Values.
+func (x *Extractor) cell(f int) ([]byte, bool) {
+	if x.cols == nil || x.multi&(1<<f) != 0 {
+		return nil, false
+	}
+	if p := x.cols.plain[f]; p >= 0 {
+		return x.cells[p], true
+	}
+	return nil, true
+}
+
+// values appends field f's values to dst, as r.Values does.
+func (x *Extractor) values(r Row, f int, dst [][]byte) [][]byte {
+	if v, ok := x.cell(f); ok {
+		if len(v) > 0 {
+			dst = append(dst, v)
+		}
+		return dst
+	}
+	return r.Values(f, dst)
 }
 
 // one returns the first value of field f that is not a "no value" spelling.
 func (x *Extractor) one(r Row, f int) []byte {
+	if v, ok := x.cell(f); ok {
+		if isNone(view(v)) {
+			return nil
+		}
+		return v
+	}
+	return x.firstValue(r, f)
+}
+
+// firstValue is one through the Row's Values.
+func (x *Extractor) firstValue(r Row, f int) []byte {
 	x.vals[0] = r.Values(f, x.vals[0][:0])
 	for _, v := range x.vals[0] {
 		if !isNone(view(v)) {
@@ -143,7 +226,8 @@ func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 // FromRow fills e (except Ref) from one row, as FromFields does. e's strings may point into
 // the row's bytes.
 func (x *Extractor) FromRow(r Row, e *Event) error {
-	x.vals[0] = r.Values(fCompact+2, x.vals[0][:0]) // os_type
+	x.bindRow(r)
+	x.vals[0] = x.values(r, fCompact+2, x.vals[0][:0]) // os_type
 	if len(x.vals[0]) > 0 && len(x.vals[0][0]) > 0 {
 		return x.fromCompact(r, e)
 	}
@@ -161,12 +245,12 @@ func (x *Extractor) FromRow(r Row, e *Event) error {
 	}
 	// Splunk lists target{}.* as parallel multivalues, which line up only when every target
 	// has the member; misaligned lists are read only where the guess below is safe.
-	types := r.Values(fTargetType, x.vals[0][:0])
+	types := x.values(r, fTargetType, x.vals[0][:0])
 	x.vals[0] = types
 	if len(types) > 0 {
-		ids := r.Values(fTargetID, x.vals[1][:0])
-		logins := r.Values(fTargetLogin, x.vals[2][:0])
-		names := r.Values(fTargetName, x.vals[3][:0])
+		ids := x.values(r, fTargetID, x.vals[1][:0])
+		logins := x.values(r, fTargetLogin, x.vals[2][:0])
+		names := x.values(r, fTargetName, x.vals[3][:0])
 		x.vals[1], x.vals[2], x.vals[3] = ids, logins, names
 		users := 0
 		for _, t := range types {
@@ -223,7 +307,7 @@ func (x *Extractor) fromCompact(r Row, e *Event) error {
 	var v [16]string
 	var t int64
 	for i := range CompactFields {
-		x.vals[0] = r.Values(fCompact+i, x.vals[0][:0])
+		x.vals[0] = x.values(r, fCompact+i, x.vals[0][:0])
 		if len(x.vals[0]) == 0 || isNone(view(x.vals[0][0])) {
 			continue
 		}

@@ -114,19 +114,25 @@ type CellWriter interface {
 // WriteCells writes the row Fields returns, cell by cell, without building it: the fast path
 // for a command that streams sequences into its reply.
 func (s *Sequence) WriteCells(w CellWriter) {
-	epoch := func(ms int64) {
-		s.buf = appendEpoch(s.buf[:0], ms)
-		w.ValueBytes(s.buf)
+	// The numbers are formatted once, one after the other into buf; the start is written
+	// twice, as _time and as start.
+	var end [7]int
+	b := s.buf[:0]
+	for i, ms := range [...]int64{s.Start, s.End, s.End - s.Start} {
+		b = appendEpoch(b, ms)
+		end[i] = len(b)
 	}
-	num := func(n int) {
-		s.buf = strconv.AppendInt(s.buf[:0], int64(n), 10)
-		w.ValueBytes(s.buf)
+	for i, n := range [...]int{s.EventCount, s.MFASent, s.MFAVerified, s.MFAFailed} {
+		b = strconv.AppendInt(b, int64(n), 10)
+		end[3+i] = len(b)
 	}
+	s.buf = b
+	start := b[:end[0]]
 	stopped := ""
 	if s.Status != StatusSuccess {
 		stopped = s.StoppedAt
 	}
-	epoch(s.Start)
+	w.ValueBytes(start)
 	w.Value(s.ID)
 	w.Value(s.Flow.String())
 	w.Value(s.Status)
@@ -139,15 +145,15 @@ func (s *Sequence) WriteCells(w CellWriter) {
 	w.Values(s.UserAgent)
 	w.Value(s.App)
 	w.Value(s.Channel)
-	epoch(s.Start)
-	epoch(s.End)
-	epoch(s.End - s.Start)
-	num(s.EventCount)
+	w.ValueBytes(start)
+	w.ValueBytes(b[end[0]:end[1]])
+	w.ValueBytes(b[end[1]:end[2]])
+	w.ValueBytes(b[end[2]:end[3]])
 	w.Values(s.Steps)
 	w.Values(s.MFAFactors)
-	num(s.MFASent)
-	num(s.MFAVerified)
-	num(s.MFAFailed)
+	w.ValueBytes(b[end[3]:end[4]])
+	w.ValueBytes(b[end[4]:end[5]])
+	w.ValueBytes(b[end[5]:end[6]])
 	w.Values(s.Reasons)
 	w.Values(s.UUIDs)
 }

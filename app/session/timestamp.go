@@ -74,11 +74,40 @@ func parsePublished(s string) (int64, error) {
 
 // parseEpoch parses Splunk's _time: epoch seconds with an optional fraction.
 func parseEpoch(s string) (int64, error) {
+	// Every row has one: the common form, up to 13 digits (no sign) and an optional fraction,
+	// is read here in one pass; anything else goes to parseEpochSlow, whose answer it matches.
+	var sec int64
+	i := 0
+	for ; i < len(s) && i < 13; i++ {
+		c := s[i] - '0'
+		if c > 9 {
+			break
+		}
+		sec = sec*10 + int64(c)
+	}
+	if i == 0 || sec > 1<<40 || (i < len(s) && s[i] != '.') {
+		return parseEpochSlow(s)
+	}
+	frac := ""
+	if i < len(s) {
+		frac = s[i+1:]
+	}
+	return epochWithFraction(s, sec, frac)
+}
+
+// parseEpochSlow is parseEpoch for any input, through strconv.
+func parseEpochSlow(s string) (int64, error) {
 	whole, frac, _ := strings.Cut(s, ".")
 	sec, err := strconv.ParseInt(whole, 10, 64)
 	if err != nil || sec < 0 || sec > 1<<40 {
 		return 0, fmt.Errorf("_time %q: %w", truncate(s), errTimestamp)
 	}
+	return epochWithFraction(s, sec, frac)
+}
+
+// epochWithFraction adds the milliseconds of frac, the digits after the point of _time s, to
+// sec seconds.
+func epochWithFraction(s string, sec int64, frac string) (int64, error) {
 	ms := int64(0)
 	for i := 0; i < 3; i++ {
 		ms *= 10
@@ -102,6 +131,28 @@ func formatEpoch(ms int64) string {
 
 // appendEpoch appends formatEpoch's form of ms to b.
 func appendEpoch(b []byte, ms int64) []byte {
+	if ms >= 0 {
+		// Every row has three: digits two at a time from the end, without strconv.
+		var d [24]byte
+		i := len(d) - 4
+		f := ms % 1000
+		d[i], d[i+1], d[i+2], d[i+3] = '.', byte('0'+f/100), byte('0'+f/10%10), byte('0'+f%10)
+		u := uint64(ms / 1000)
+		for u >= 100 {
+			k := u % 100 * 2
+			u /= 100
+			i -= 2
+			d[i], d[i+1] = digitPairs[k], digitPairs[k+1]
+		}
+		if u >= 10 {
+			i -= 2
+			d[i], d[i+1] = digitPairs[u*2], digitPairs[u*2+1]
+		} else {
+			i--
+			d[i] = byte('0' + u)
+		}
+		return append(b, d[i:]...)
+	}
 	if ms < 0 {
 		b = append(b, '-')
 		ms = -ms
@@ -110,6 +161,11 @@ func appendEpoch(b []byte, ms int64) []byte {
 	f := ms % 1000
 	return append(b, '.', byte('0'+f/100), byte('0'+f/10%10), byte('0'+f%10))
 }
+
+// digitPairs holds the two digits of 0 to 99, at twice the number.
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
 
 // truncate shortens outside input quoted in an error message.
 func truncate(s string) string {

@@ -23,9 +23,10 @@ const (
 // row's cells by column, looked up once per chunk, straight from the chunk body.
 type extractor struct {
 	r    *scp.RowReader
-	raw  int         // _raw field, -1 when absent
-	time int         // _time field
-	cols []fieldCols // where each session.RowFields entry is
+	raw  int             // _raw field, -1 when absent
+	time int             // _time field
+	cols []fieldCols     // where each session.RowFields entry is
+	cc   session.Columns // the columns of cols again, as session.CellRow serves them
 	x    session.Extractor
 }
 
@@ -51,6 +52,15 @@ func (x *extractor) bind(r *scp.RowReader) {
 		}
 		x.cols[f] = c
 	}
+	x.cc.Bind(func(name string) (plain, mv int) {
+		c := x.cols[slices.Index(session.RowFields, name)]
+		return c.plain, c.mv
+	})
+}
+
+// Cells serves session.CellRow: the current row's cells and where each field is.
+func (x *extractor) Cells() ([][]byte, *session.Columns) {
+	return x.r.Cells(), &x.cc
 }
 
 // Field positions in session.RowFields the extractor checks itself.

@@ -1,0 +1,133 @@
+package session
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// cellsRow is a CellRow laid out as a Splunk chunk lays out a row: a plain cell per field
+// (values joined by newlines) and, for some fields, an __mv_ cell that is empty for a single
+// value. Its columns are shuffled and some fields lack the __mv_ column.
+type cellsRow struct {
+	cells  [][]byte
+	cols   Columns
+	values map[string][]string
+}
+
+func newCellsRow(r *rand.Rand, values map[string][]string) *cellsRow {
+	c := &cellsRow{values: values}
+	type col struct {
+		f  int
+		mv bool
+	}
+	var layout []col
+	for f := range RowFields {
+		if r.IntN(8) == 0 && len(values[RowFields[f]]) == 0 {
+			continue // the chunk lacks the field
+		}
+		layout = append(layout, col{f, false})
+		if len(values[RowFields[f]]) > 1 || r.IntN(4) > 0 {
+			layout = append(layout, col{f, true})
+		}
+	}
+	r.Shuffle(len(layout), func(i, j int) { layout[i], layout[j] = layout[j], layout[i] })
+	plain, mv := map[int]int{}, map[int]int{}
+	for i, l := range layout {
+		vs := values[RowFields[l.f]]
+		switch {
+		case !l.mv:
+			plain[l.f] = i
+			c.cells = append(c.cells, []byte(strings.Join(vs, "\n")))
+		case len(vs) > 1:
+			mv[l.f] = i
+			c.cells = append(c.cells, []byte("$"+strings.Join(vs, "$;$")+"$"))
+		default:
+			mv[l.f] = i
+			c.cells = append(c.cells, []byte{})
+		}
+	}
+	c.cols.Bind(func(name string) (int, int) {
+		f := -1
+		for i, n := range RowFields {
+			if n == name {
+				f = i
+			}
+		}
+		p, ok := plain[f]
+		if !ok {
+			p = -1
+		}
+		m, ok := mv[f]
+		if !ok {
+			m = -1
+		}
+		return p, m
+	})
+	return c
+}
+
+func (c *cellsRow) Values(f int, dst [][]byte) [][]byte {
+	for _, v := range c.values[RowFields[f]] {
+		if v != "" || len(c.values[RowFields[f]]) > 1 {
+			dst = append(dst, []byte(v))
+		}
+	}
+	return dst
+}
+
+func (c *cellsRow) Cells() ([][]byte, *Columns) { return c.cells, &c.cols }
+
+// TestFromRowCellsMatchesValues reads the same rows through the cells of a CellRow and through
+// Values alone: the Events must be the same.
+func TestFromRowCellsMatchesValues(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var fast, general Extractor
+	rows := 0
+	for _, f := range append(sampleFiles, "../scenarios/sspr.ndjson", "../scenarios/app_signin.ndjson", "../scenarios/signin_success_push.ndjson") {
+		for i, line := range readLines(t, filepath.Join("testdata", "okta-samples", f)) {
+			fields := flatten(line)
+			fields["_time"] = []string{"1581711537.7"}
+			var compact Event
+			require.NoError(t, FromFields(func(n string) []string { return fields[n] }, &compact))
+			for j, v := range compact.Compact() {
+				if r.IntN(2) == 0 {
+					fields[CompactFields[j]] = []string{v}
+				}
+			}
+			if r.IntN(3) == 0 {
+				fields["os_type"] = nil // read the Okta names, not the compact record
+			}
+			for k := range 3 {
+				row := newCellsRow(r, fields)
+				var want, got Event
+				wantErr := general.FromRow(getterRow(func(n string) []string { return fields[n] }), &want)
+				gotErr := fast.FromRow(row, &got)
+				require.Equal(t, wantErr, gotErr, "%s:%d layout %d", f, i+1, k)
+				require.Equal(t, want, got, "%s:%d layout %d", f, i+1, k)
+				rows++
+			}
+		}
+	}
+	require.Greater(t, rows, 100)
+}
+
+func TestFromRowCellsNoValueSpellings(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, none := range []string{"", "unknown", "-", "null", "NULL", "Null", "None", "nil", "x"} {
+		fields := map[string][]string{"eventType": {"user.session.start"}, "_time": {"1581711537.7"},
+			"actor.id": {none}, "actor.alternateId": {"a@example.com"}, "actor.type": {"User"},
+			"target{}.type": {"User", "AppInstance"}, "target{}.id": {none, "0oa1"}, "target{}.displayName": {"x", "app"}}
+		for k := range 4 {
+			var want, got Event
+			var x, y Extractor
+			require.NoError(t, x.FromRow(getterRow(func(n string) []string { return fields[n] }), &want))
+			require.NoError(t, y.FromRow(newCellsRow(r, fields), &got))
+			require.Equal(t, want, got, fmt.Sprintf("%q layout %d", none, k))
+		}
+	}
+}
