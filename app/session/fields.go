@@ -93,20 +93,13 @@ type CellRow interface {
 }
 
 // Columns locates the fields of RowFields among the cells of a CellRow's rows.
-type Columns struct {
-	plain, mv [numRowFields]int
-	withMV    []int // fields with an __mv_ column, whose cells FromRow checks per row
-}
+type Columns [numRowFields]struct{ plain, mv int }
 
 // Bind sets the columns from index, which returns the columns of a field's plain and __mv_
 // cells (-1 when absent) by name.
 func (c *Columns) Bind(index func(name string) (plain, mv int)) {
-	c.withMV = c.withMV[:0]
 	for f, name := range RowFields {
-		c.plain[f], c.mv[f] = index(name)
-		if c.mv[f] >= 0 {
-			c.withMV = append(c.withMV, f)
-		}
+		c[f].plain, c[f].mv = index(name)
 	}
 }
 
@@ -136,11 +129,9 @@ type strCache [strCacheSlots]string
 type Extractor struct {
 	cache [numRowFields]strCache
 	vals  [4][][]byte
-	// The current row's cells and columns when it is a CellRow (cols nil otherwise), and the
-	// fields whose __mv_ cell holds values in this row, by bit.
+	// The current row's cells and columns when it is a CellRow, cols nil otherwise.
 	cells [][]byte
 	cols  *Columns
-	multi uint64
 }
 
 // str returns field f's value b as a string: from the field's cache when it has few values,
@@ -162,26 +153,23 @@ func (x *Extractor) str(f int, b []byte) string {
 
 // bindRow notes the cells of r when it is a CellRow, for one and values.
 func (x *Extractor) bindRow(r Row) {
-	x.cols, x.multi = nil, 0
-	cr, ok := r.(CellRow)
-	if !ok {
-		return
-	}
-	x.cells, x.cols = cr.Cells()
-	for _, f := range x.cols.withMV {
-		if len(x.cells[x.cols.mv[f]]) > 0 {
-			x.multi |= 1 << f
-		}
+	x.cols = nil
+	if cr, ok := r.(CellRow); ok {
+		x.cells, x.cols = cr.Cells()
 	}
 }
 
 // cell returns field f's plain cell and true when the row is a CellRow and f holds at most
 // one value; false sends the caller to the Row's Values.
 func (x *Extractor) cell(f int) ([]byte, bool) {
-	if x.cols == nil || x.multi&(1<<f) != 0 {
+	c := x.cols
+	if c == nil {
 		return nil, false
 	}
-	if p := x.cols.plain[f]; p >= 0 {
+	if m := c[f].mv; m >= 0 && len(x.cells[m]) > 0 {
+		return nil, false
+	}
+	if p := c[f].plain; p >= 0 {
 		return x.cells[p], true
 	}
 	return nil, true
