@@ -81,6 +81,11 @@ func (w *RowWriter) Value(v string) {
 	if !w.cell() {
 		return
 	}
+	if v == "" {
+		// A third of a sequence's cells: its comma and its empty twin's.
+		w.body = append(w.body, ',', ',')
+		return
+	}
 	w.body = appendValue(w.body, v)
 }
 

@@ -1,7 +1,9 @@
 package session
 
 import (
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -84,8 +86,30 @@ func TestClassOf(t *testing.T) {
 // TestFnvInt checks that fnvInt hashes what strconv.AppendInt writes after a zero byte, which
 // is how sequence ids have always been derived.
 func TestFnvInt(t *testing.T) {
-	for _, v := range []int64{0, 1, 9, 10, -1, -10, 1709542800123, -1709542800123, math.MaxInt64, math.MinInt64} {
+	values := []int64{0, 1, 9, 10, -1, -10, 1709542800123, -1709542800123, math.MaxInt64, math.MinInt64}
+	for p := int64(1); p < math.MaxInt64/10; p *= 10 {
+		values = append(values, p-1, p, p+1, 2*p-1, -p)
+	}
+	for _, v := range values {
 		want := fnvBytes(fnvOffset, strconv.AppendInt([]byte{0}, v, 10))
 		require.Equal(t, want, fnvInt(fnvOffset, v), "%d", v)
+	}
+}
+
+// TestIDString checks ids against fmt's hex, and that ids cut from one block stay as written.
+func TestIDString(t *testing.T) {
+	var m machine
+	r := rand.New(rand.NewPCG(9, 10))
+	hs := []uint64{0, 1, 9, 10, 15, 16, 0x0123456789abcdef, 0xfedcba9876543210, math.MaxUint64, 0xa0a0a0a0a0a0a0a0, 0x9999999999999999}
+	for range 3 * idBlockSize / 16 {
+		hs = append(hs, r.Uint64())
+	}
+	ids := make([]string, len(hs))
+	for i, h := range hs {
+		ids[i] = m.idString(h)
+		require.Equal(t, fmt.Sprintf("%016x", h), ids[i], "%#x", h)
+	}
+	for i, h := range hs {
+		require.Equal(t, fmt.Sprintf("%016x", h), ids[i], "%#x, after more ids", h)
 	}
 }
