@@ -217,9 +217,51 @@ func appendEscaped(b *bytes.Buffer, s []byte, attr bool) {
 
 // plainPrefix returns a length of s's start that XML text carries as is (every byte
 // printable ASCII, 0x20-0x7f, other than &, < and >): all of s when that holds, else at most
-// up to the first byte that needs attention. It ORs the masks of four words before it
-// branches, about four times the speed of escaping, which a clean event skips.
+// up to the first byte that needs attention. Most of Okta's events hold none, so it first asks
+// whether s is clean the cheap way, and finds the first such byte only when it is not.
 func plainPrefix(s []byte) int {
+	if clean(s) {
+		return len(s)
+	}
+	return firstSpecial(s)
+}
+
+// clean reports whether every byte of s is printable ASCII other than &, < and >. Control
+// and non-ASCII bytes are found a word at a time with two operations and no branch (a byte
+// below 0x20 borrows, so its high bit is set after the subtraction; a byte of 0x80 or more
+// has it set already); &, < and > by bytes.IndexByte, which is vectorised: together a third
+// of the work of firstSpecial's masks.
+func clean(s []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	var acc uint64
+	t := s
+	// Reslicing by constants lets the compiler drop the bounds checks inside the loop.
+	for ; len(t) >= 32; t = t[32:] {
+		w0, w1 := binary.LittleEndian.Uint64(t[0:8]), binary.LittleEndian.Uint64(t[8:16])
+		w2, w3 := binary.LittleEndian.Uint64(t[16:24]), binary.LittleEndian.Uint64(t[24:32])
+		acc |= (w0 - ones*0x20) | w0 | (w1 - ones*0x20) | w1 | (w2 - ones*0x20) | w2 | (w3 - ones*0x20) | w3
+		if acc&highs != 0 {
+			return false
+		}
+	}
+	for ; len(t) >= 8; t = t[8:] {
+		w := binary.LittleEndian.Uint64(t[0:8])
+		acc |= (w - ones*0x20) | w
+	}
+	if acc&highs != 0 {
+		return false
+	}
+	for _, c := range t {
+		if c < 0x20 || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return bytes.IndexByte(s, '&') < 0 && bytes.IndexByte(s, '<') < 0 && bytes.IndexByte(s, '>') < 0
+}
+
+// firstSpecial returns the index of the first byte of s that XML text cannot carry as is,
+// or len(s). It ORs the masks of four words before it branches.
+func firstSpecial(s []byte) int {
 	n := len(s)
 	// Reslicing by constants lets the compiler drop the bounds checks inside the loop.
 	for ; len(s) >= 32; s = s[32:] {

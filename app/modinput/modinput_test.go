@@ -408,3 +408,29 @@ func TestWritePageHeaderFollowsMetadata(t *testing.T) {
 	assert.Contains(t, together.String(), `stanza="oktainput://c"`)
 	assert.Contains(t, together.String(), `<source>okta:&lt;b&gt;</source>`)
 }
+
+// plainPrefix, with its quick check of a whole event first, keeps its contract whatever the
+// bytes: all of s exactly when a byte-by-byte reading finds nothing to escape, else never past
+// the first byte that reading finds.
+func FuzzPlainPrefix(f *testing.F) {
+	f.Add([]byte(`{"a":"b"}`))
+	f.Add([]byte(strings.Repeat(`{"k":"v"}`, 7) + "&"))
+	f.Add([]byte(strings.Repeat("x", 40) + "\x1f" + strings.Repeat("y", 40)))
+	f.Add([]byte(strings.Repeat("x", 33) + "\u00e9"))
+	f.Add([]byte("\x7f~ \x20"))
+	f.Fuzz(func(t *testing.T, s []byte) {
+		want := len(s)
+		for i, c := range s {
+			if c < 0x20 || c >= 0x80 || c == '&' || c == '<' || c == '>' {
+				want = i
+				break
+			}
+		}
+		for name, f := range map[string]func([]byte) int{"plainPrefix": plainPrefix, "firstSpecial": firstSpecial} {
+			got := f(s)
+			if got > want || (got == len(s)) != (want == len(s)) {
+				t.Fatalf("%q: %s %d, first byte to escape at %d", s, name, got, want)
+			}
+		}
+	})
+}

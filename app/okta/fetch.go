@@ -272,7 +272,10 @@ func (c *Client) receive(resp *http.Response, u *url.URL, where string, r result
 	}
 	buf := c.getBody()
 	if hint = min(hint, maxBody); cap(buf) < hint {
-		buf = make([]byte, 0, hint)
+		// Room for a slightly larger page: a buffer that fits only this one would be too
+		// small for about every other page of the query, and be replaced by fresh memory
+		// that the kernel must fault in page by page.
+		buf = make([]byte, 0, min(hint+hint/8, maxBody))
 	}
 	buf, err := readAll(io.LimitReader(resp.Body, maxBody), buf)
 	c.lastBody.Store(int64(len(buf)))

@@ -70,11 +70,36 @@ func ParseTime(s string) (time.Time, error) {
 	default:
 		return bad("want Z or ±hh:mm after the time")
 	}
-	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC).Add(-time.Duration(offset) * time.Second)
-	if y := t.Year(); y < 0 || y > 9999 {
+	// Seconds since the epoch by arithmetic: time.Date normalises every field and looks up
+	// the zone, which cost more than the rest of reading an event's two members.
+	unix := daysSinceEpoch(year, month, day)*86400 + int64(hour*3600+minute*60+sec-offset)
+	if unix < firstUnix || unix >= endUnix {
 		return bad("year out of range once in UTC")
 	}
-	return t, nil
+	return time.Unix(unix, int64(nsec)).UTC(), nil
+}
+
+// firstUnix and endUnix bound the instants whose UTC year is 0000 to 9999.
+var (
+	firstUnix = daysSinceEpoch(0, 1, 1) * 86400
+	endUnix   = daysSinceEpoch(10000, 1, 1) * 86400
+)
+
+// daysSinceEpoch is the number of days from 1970-01-01 to the date in the proleptic
+// Gregorian calendar, as time.Date counts them (civil-from-days, after Howard Hinnant).
+func daysSinceEpoch(year, month, day int) int64 {
+	y := int64(year)
+	if month <= 2 {
+		y-- // the year starts in March, so that the leap day comes last
+	}
+	era := y / 400
+	if y < 0 {
+		era = (y - 399) / 400
+	}
+	yoe := y - era*400
+	doy := (153*int64((month+9)%12)+2)/5 + int64(day) - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
 }
 
 // digits parses a short run of ASCII digits.
@@ -91,7 +116,16 @@ func digits(s string) (int, bool) {
 }
 
 func daysIn(year, month int) int {
-	return time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 // clip shortens outside input quoted in an error, so a hostile value cannot flood a log.

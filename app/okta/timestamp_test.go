@@ -1,6 +1,7 @@
 package okta
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -42,5 +43,31 @@ func TestParseTime(t *testing.T) {
 	} {
 		_, err := ParseTime(bad)
 		assert.ErrorIs(t, err, errTimestamp, "%q", bad)
+	}
+}
+
+// The arithmetic that replaced time.Date gives the same instant as time.Date, and the same
+// month lengths, for every day of the years where calendars get tricky and for every offset
+// at the edges of the range.
+func TestParseTimeMatchesTimeDate(t *testing.T) {
+	for _, year := range []int{0, 1, 4, 99, 100, 399, 400, 1600, 1900, 1969, 1970, 1971, 2000, 2024, 2100, 2400, 9999} {
+		for month := 1; month <= 12; month++ {
+			want := time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+			require.Equal(t, want, daysIn(year, month), "%04d-%02d", year, month)
+			for day := 1; day <= want; day++ {
+				for _, zone := range []string{"Z", "+23:59", "-23:59", "+05:30"} {
+					s := fmt.Sprintf("%04d-%02d-%02dT23:59:58.123456789%s", year, month, day, zone)
+					ref, err := time.Parse(time.RFC3339Nano, s)
+					require.NoError(t, err)
+					got, err := ParseTime(s)
+					if y := ref.UTC().Year(); y < 0 || y > 9999 {
+						require.Error(t, err, s)
+						continue
+					}
+					require.NoError(t, err, s)
+					require.True(t, got == ref.UTC(), "%s: got %v, want %v", s, got, ref.UTC())
+				}
+			}
+		}
 	}
 }
