@@ -319,25 +319,12 @@ func hexWord(v uint32) uint64 {
 
 // fnvInt hashes a zero byte and v in decimal, as strconv.AppendInt writes it.
 func fnvInt(h uint64, v int64) uint64 {
-	var b [21]byte
-	i := len(b)
+	var b [22]byte
 	u := uint64(v)
 	if v < 0 {
 		u = -u
 	}
-	for u >= 100 {
-		k := u % 100 * 2
-		u /= 100
-		i -= 2
-		b[i], b[i+1] = digitPairs[k], digitPairs[k+1]
-	}
-	if u >= 10 {
-		i -= 2
-		b[i], b[i+1] = digitPairs[u*2], digitPairs[u*2+1]
-	} else {
-		i--
-		b[i] = byte('0' + u)
-	}
+	i := putDigits(b[:], u)
 	if v < 0 {
 		i--
 		b[i] = '-'

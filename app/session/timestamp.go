@@ -137,20 +137,7 @@ func appendEpoch(b []byte, ms int64) []byte {
 		i := len(d) - 4
 		f := ms % 1000
 		d[i], d[i+1], d[i+2], d[i+3] = '.', byte('0'+f/100), byte('0'+f/10%10), byte('0'+f%10)
-		u := uint64(ms / 1000)
-		for u >= 100 {
-			k := u % 100 * 2
-			u /= 100
-			i -= 2
-			d[i], d[i+1] = digitPairs[k], digitPairs[k+1]
-		}
-		if u >= 10 {
-			i -= 2
-			d[i], d[i+1] = digitPairs[u*2], digitPairs[u*2+1]
-		} else {
-			i--
-			d[i] = byte('0' + u)
-		}
+		i = putDigits(d[:i], uint64(ms/1000))
 		return append(b, d[i:]...)
 	}
 	if ms < 0 {
@@ -160,6 +147,26 @@ func appendEpoch(b []byte, ms int64) []byte {
 	b = strconv.AppendInt(b, ms/1000, 10)
 	f := ms % 1000
 	return append(b, '.', byte('0'+f/100), byte('0'+f/10%10), byte('0'+f%10))
+}
+
+// putDigits writes u in decimal at the end of b, two digits at a time, and returns the index
+// of its first digit. b must have room (20 bytes do for any u).
+func putDigits(b []byte, u uint64) int {
+	i := len(b)
+	for u >= 100 {
+		k := u % 100 * 2
+		u /= 100
+		i -= 2
+		b[i], b[i+1] = digitPairs[k], digitPairs[k+1]
+	}
+	if u >= 10 {
+		i -= 2
+		b[i], b[i+1] = digitPairs[u*2], digitPairs[u*2+1]
+	} else {
+		i--
+		b[i] = byte('0' + u)
+	}
+	return i
 }
 
 // digitPairs holds the two digits of 0 to 99, at twice the number.
