@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The scanner's nesting limit is encoding/json's: the same documents pass and fail at the
@@ -62,6 +65,39 @@ func TestScannerErrors(t *testing.T) {
 		}
 		if json.Valid([]byte(tc.doc)) {
 			t.Errorf("%q: encoding/json accepts it", tc.doc)
+		}
+	}
+}
+
+// The word-at-a-time check of true, false and null and the byte-by-byte one behind it agree
+// with encoding/json, wherever the literal stands and however it is cut or misspelt; an error
+// points at the first wrong byte, as literal's loop does.
+func TestScannerLiteralsMatchEncodingJSON(t *testing.T) {
+	for _, word := range []string{"true", "false", "null"} {
+		variants := []string{word}
+		for n := range len(word) {
+			variants = append(variants, word[:n]) // cut short
+			bad := []byte(word)
+			bad[n] ^= 0x20 // one letter's case changed
+			variants = append(variants, string(bad))
+		}
+		for _, v := range variants {
+			for _, doc := range []string{v, "[" + v + "]", `{"a":` + v + `}`, "[" + v + "," + v + "]", v + " "} {
+				s := &scanner{b: []byte(doc)}
+				err := s.value()
+				s.ws()
+				ours := err == nil && s.i == len(doc)
+				require.Equal(t, json.Valid([]byte(doc)), ours, "%q: %v", doc, err)
+				if v != word && len(v) == len(word) {
+					var se *syntaxError
+					require.ErrorAs(t, err, &se, "%q", doc)
+					at := strings.Index(doc, v)
+					for at < len(doc) && doc[at] == word[at-strings.Index(doc, v)] {
+						at++
+					}
+					assert.Equal(t, at, se.offset, "%q", doc)
+				}
+			}
 		}
 	}
 }
