@@ -25,6 +25,16 @@ type RowWriter struct {
 	msgs     []Message
 	mv       []byte
 	err      error
+	shared   *[sharedSlots]sharedCell // SharedValues' cells, made on first use
+}
+
+// sharedSlots is how many lists SharedValues remembers: a flow's step lists are a few dozen.
+const sharedSlots = 128
+
+// sharedCell is a list SharedValues wrote and its encoding, both columns and their commas.
+type sharedCell struct {
+	list []string // the strings themselves, held so that their addresses stay theirs
+	cell []byte
 }
 
 // Reset empties the writer for the next reply, keeping its buffers.
@@ -183,6 +193,50 @@ func (w *RowWriter) Values(vs []string) {
 		w.mv = AppendMV(w.mv[:0], vs)
 		w.body = append(appendCell(w.body, bstr(w.mv)), ',')
 	}
+}
+
+// SharedValues is Values for lists that recur from row to row, such as the step names of a
+// sequence: the writer remembers the encoded cells of recent lists and copies a whole cell
+// when the same strings come again. A list is recognised by the address and length of each
+// string (strings never change, and the writer holds the ones it remembers), so lists of
+// constants are found at little cost; lists of strings made for one row would only fill the
+// slots and keep those strings alive.
+func (w *RowWriter) SharedValues(vs []string) {
+	if len(vs) < 2 || len(w.fields) == 0 {
+		w.Values(vs)
+		return
+	}
+	h := uint64(len(vs))
+	for _, v := range vs {
+		h = (h ^ uint64(uintptr(unsafe.Pointer(unsafe.StringData(v))))) * 0x9e3779b97f4a7c15
+		h = (h ^ uint64(len(v))) * 0x9e3779b97f4a7c15
+	}
+	if w.shared == nil {
+		w.shared = new([sharedSlots]sharedCell)
+	}
+	slot := &w.shared[h>>57%sharedSlots]
+	if sameStrings(slot.list, vs) {
+		w.cells++
+		w.body = append(w.body, slot.cell...)
+		return
+	}
+	start := len(w.body)
+	w.Values(vs)
+	slot.list = append(slot.list[:0], vs...)
+	slot.cell = append(slot.cell[:0], w.body[start:]...)
+}
+
+// sameStrings reports whether a and b hold the very same strings: same addresses, same lengths.
+func sameStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if unsafe.StringData(a[i]) != unsafe.StringData(b[i]) || len(a[i]) != len(b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // anyEscape reports whether a value of vs needs escaping in the plain or the __mv_ column.

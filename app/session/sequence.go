@@ -111,6 +111,13 @@ type CellWriter interface {
 	Values(vs []string)
 }
 
+// sharedValuer is a CellWriter that remembers the cells of lists that recur from row to row
+// (scp.RowWriter's SharedValues), given the same strings: the step and missing lists, whose
+// names are the classes' constants.
+type sharedValuer interface {
+	SharedValues(vs []string)
+}
+
 // WriteCells writes the row Fields returns, cell by cell, without building it: the fast path
 // for a command that streams sequences into its reply.
 func (s *Sequence) WriteCells(w CellWriter) {
@@ -128,6 +135,10 @@ func (s *Sequence) WriteCells(w CellWriter) {
 	}
 	s.buf = b
 	start := b[:end[0]]
+	shared := w.Values
+	if sv, ok := w.(sharedValuer); ok {
+		shared = sv.SharedValues
+	}
 	stopped := ""
 	if s.Status != StatusSuccess {
 		stopped = s.StoppedAt
@@ -137,7 +148,7 @@ func (s *Sequence) WriteCells(w CellWriter) {
 	w.Value(s.Flow.String())
 	w.Value(s.Status)
 	w.Value(stopped)
-	w.Values(s.Missing)
+	shared(s.Missing)
 	w.Value(s.UserID)
 	w.Value(s.User)
 	w.Value(s.SessionID)
@@ -149,7 +160,7 @@ func (s *Sequence) WriteCells(w CellWriter) {
 	w.ValueBytes(b[end[0]:end[1]])
 	w.ValueBytes(b[end[1]:end[2]])
 	w.ValueBytes(b[end[2]:end[3]])
-	w.Values(s.Steps)
+	shared(s.Steps)
 	w.Values(s.MFAFactors)
 	w.ValueBytes(b[end[3]:end[4]])
 	w.ValueBytes(b[end[4]:end[5]])
