@@ -164,7 +164,16 @@ func skipObject(b []byte, i, depth int) (int, error) {
 		if c, i, err = tok(b, i+1); err != nil {
 			return i, err
 		}
-		if i, err = skipValueAt(b, i, c, depth+1); err != nil {
+		if c == '"' {
+			// Most values are strings: skipped here, without a call to skipValueAt.
+			j, ok := shortStr(b, i)
+			if !ok {
+				if j, _, err = strFrom(b, j); err != nil {
+					return j, err
+				}
+			}
+			i = j
+		} else if i, err = skipValueAt(b, i, c, depth+1); err != nil {
 			return i, err
 		}
 		if c, i, err = tok(b, i); err != nil {
