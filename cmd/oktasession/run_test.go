@@ -550,3 +550,22 @@ func TestLimitFor(t *testing.T) {
 		assert.Equal(t, tc.want, limitFor(tc.body), "body %d", tc.body)
 	}
 }
+
+func TestProcs(t *testing.T) {
+	tests := []struct {
+		env  string
+		want int
+	}{
+		{"", 1},  // one goroutine: one P
+		{"4", 0}, // the user's GOMAXPROCS stands
+		{"1", 0},
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, procs(func(k string) string {
+			if k == "GOMAXPROCS" {
+				return tc.env
+			}
+			return ""
+		}), "GOMAXPROCS=%q", tc.env)
+	}
+}
