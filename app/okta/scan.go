@@ -155,14 +155,18 @@ func skipObject(b []byte, i, depth int) (int, error) {
 			}
 		}
 		i = j
-		if c, i, err = tok(b, i); err != nil {
-			return i, err
-		}
-		if c != ':' {
-			return i, invalidAt(b, i, "after object key")
-		}
-		if c, i, err = tok(b, i+1); err != nil {
-			return i, err
+		if i+1 < len(b) && b[i] == ':' && b[i+1] > ' ' {
+			c, i = b[i+1], i+1 // compact JSON: the value follows the colon
+		} else {
+			if c, i, err = tok(b, i); err != nil {
+				return i, err
+			}
+			if c != ':' {
+				return i, invalidAt(b, i, "after object key")
+			}
+			if c, i, err = tok(b, i+1); err != nil {
+				return i, err
+			}
 		}
 		if c == '"' {
 			// Most values are strings: skipped here, without a call to skipValueAt.
@@ -175,6 +179,10 @@ func skipObject(b []byte, i, depth int) (int, error) {
 			i = j
 		} else if i, err = skipValueAt(b, i, c, depth+1); err != nil {
 			return i, err
+		}
+		if i+1 < len(b) && b[i] == ',' && b[i+1] == '"' {
+			c, i = '"', i+1 // compact JSON: the next key follows the comma
+			continue
 		}
 		if c, i, err = tok(b, i); err != nil {
 			return i, err

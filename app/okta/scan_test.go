@@ -2,6 +2,7 @@ package okta
 
 import (
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 
@@ -99,5 +100,38 @@ func TestScannerLiteralsMatchEncodingJSON(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// The compact-JSON fast paths after an object key (`":` then the value) and after a member
+// (`,"` then the next key) report what encoding/json reports, with the same message and at the
+// same byte, when what follows the colon or comma is wrong, cut short, or spaced out.
+func TestScannerCompactObjectsMatchEncodingJSON(t *testing.T) {
+	for _, doc := range []string{
+		`{"a":1,"b":"c"}`, `{"a":}`, `{"a":,"b":1}`, `{"a":1,"b"}`, `{"a":1,"b":}`, `{"a":1,"}`,
+		`{"a":1,"b`, `{"a":`, `{"a":1,`, `{"a":"x",}`, `{"a":"x",,}`, `{"a":"x","b"1}`, `{"a" :1}`,
+		`{"a": 1,"b":2}`, `{"a":1 ,"b":2}`, `{"a":1, "b":2}`, `{"a":tru}`, `{"a":{"b":[1,{"c":}]}}`,
+		`{"a":` + "\x01" + `}`, `{"a":1,` + "\x7f" + `}`, `{"a":"b":1}`, `{"a":1,"b":2,"c":{"d":null},"e":[]}`,
+	} {
+		s := &scanner{b: []byte(doc)}
+		err := s.value()
+		var v any
+		jerr := json.Unmarshal([]byte(doc), &v)
+		if jerr == nil {
+			assert.NoError(t, err, doc)
+			assert.Equal(t, len(doc), s.i, doc)
+			continue
+		}
+		require.Error(t, err, doc)
+		var jse *json.SyntaxError
+		require.ErrorAs(t, jerr, &jse, doc)
+		if jse.Error() == "unexpected end of JSON input" {
+			assert.ErrorIs(t, err, io.ErrUnexpectedEOF, doc)
+			continue
+		}
+		var se *syntaxError
+		require.ErrorAs(t, err, &se, doc)
+		assert.Equal(t, jse.Error(), se.Error(), doc)
+		assert.Equal(t, int(jse.Offset)-1, se.offset, doc)
 	}
 }
