@@ -99,7 +99,7 @@ func skipValue(b []byte, i, depth int) (int, error) {
 func skipValueAt(b []byte, i int, c byte, depth int) (int, error) {
 	switch {
 	case c == '"':
-		j, ok := shortStr(b, i)
+		j, ok := plainWord(b, i+1)
 		if ok {
 			return j, nil
 		}
@@ -148,10 +148,12 @@ func skipObject(b []byte, i, depth int) (int, error) {
 		if c != '"' {
 			return i, invalidAt(b, i, "looking for beginning of object key string")
 		}
-		j, ok := shortStr(b, i)
+		j, ok := plainWord(b, i+1)
 		if !ok {
-			if j, _, err = strFrom(b, j); err != nil {
-				return j, err
+			if j, ok = plainWord(b, j); !ok {
+				if j, _, err = strFrom(b, j); err != nil {
+					return j, err
+				}
 			}
 		}
 		i = j
@@ -170,10 +172,12 @@ func skipObject(b []byte, i, depth int) (int, error) {
 		}
 		if c == '"' {
 			// Most values are strings: skipped here, without a call to skipValueAt.
-			j, ok := shortStr(b, i)
+			j, ok := plainWord(b, i+1)
 			if !ok {
-				if j, _, err = strFrom(b, j); err != nil {
-					return j, err
+				if j, ok = plainWord(b, j); !ok {
+					if j, _, err = strFrom(b, j); err != nil {
+						return j, err
+					}
 				}
 			}
 			i = j
@@ -254,15 +258,17 @@ func invalidAt(b []byte, i int, context string) error {
 	return &syntaxError{msg: fmt.Sprintf("invalid character %s %s", quoteChar(b[i]), context), offset: i}
 }
 
-// shortStr skips the string whose opening quote is b[i] if it ends, with no escape, within
-// the next eight bytes: most of Okta's keys and many values. It is small enough to inline, so
-// those strings cost no call. Otherwise ok is false and end is where strFrom goes on: the
-// bytes before it are plain string content.
-func shortStr(b []byte, i int) (end int, ok bool) {
-	end = i + 1
-	if i+9 <= len(b) {
-		m := stringSpecial(binary.LittleEndian.Uint64(b[end:]))
-		end += bits.TrailingZeros64(m) >> 3 // i+9 when m is 0
+// plainWord looks at the eight bytes of string content from j: when the first quote,
+// backslash or control character among them is a quote, it returns the index after it and
+// true; otherwise the index of that byte (j+8 when there is none) and false, and strFrom, or
+// plainWord again, goes on from there. Called at a string's first content byte, then once
+// more, it ends most of Okta's keys and values (up to fifteen bytes) without a call: it is
+// small enough to inline.
+func plainWord(b []byte, j int) (end int, ok bool) {
+	end = j
+	if j+8 <= len(b) {
+		m := stringSpecial(binary.LittleEndian.Uint64(b[j:]))
+		end += bits.TrailingZeros64(m) >> 3 // j+8 when m is 0
 		if m != 0 && b[end] == '"' {
 			return end + 1, true
 		}
@@ -464,7 +470,7 @@ func (s *scanner) event() (uuid, published member, err error) {
 		}
 		ks := i
 		var kesc bool
-		j, ok := shortStr(b, i)
+		j, ok := plainWord(b, i+1)
 		if !ok {
 			if j, kesc, err = strFrom(b, j); err != nil {
 				return uuid, published, err

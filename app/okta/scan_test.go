@@ -2,6 +2,7 @@ package okta
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -133,5 +134,32 @@ func TestScannerCompactObjectsMatchEncodingJSON(t *testing.T) {
 		require.ErrorAs(t, err, &se, doc)
 		assert.Equal(t, jse.Error(), se.Error(), doc)
 		assert.Equal(t, int(jse.Offset)-1, se.offset, doc)
+	}
+}
+
+// plainWord, called twice, ends a key or value that closes within its first sixteen bytes
+// without strFrom; wherever an escape, a control character or non-ASCII byte stands in such a
+// string, as key or as value, the scanner still agrees with encoding/json.
+func TestScannerShortStringsMatchEncodingJSON(t *testing.T) {
+	for _, special := range []string{`\n`, `\"`, `\u00e9`, `\x`, "\x01", "\u00e9", "\xff", `\`} {
+		for n := 0; n <= 24; n++ {
+			for at := 0; at <= n; at++ {
+				str := strings.Repeat("a", at) + special + strings.Repeat("b", n-at)
+				for _, doc := range []string{`{"` + str + `":1}`, `{"k":"` + str + `","z":2}`, `{"k":"` + str + `"}`} {
+					s := &scanner{b: []byte(doc)}
+					err := s.value()
+					ours := err == nil && s.i == len(doc)
+					require.Equal(t, json.Valid([]byte(doc)), ours, "%q: %v", doc, err)
+					var v any
+					if jerr := json.Unmarshal([]byte(doc), &v); jerr != nil {
+						var jse *json.SyntaxError
+						var se *syntaxError
+						if errors.As(jerr, &jse) && errors.As(err, &se) {
+							require.Equal(t, int(jse.Offset)-1, se.offset, "%q", doc)
+						}
+					}
+				}
+			}
+		}
 	}
 }
