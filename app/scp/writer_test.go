@@ -1,6 +1,9 @@
 package scp
 
 import (
+	"fmt"
+	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -56,4 +59,49 @@ func TestSameStrings(t *testing.T) {
 	assert.False(t, sameStrings(a, a[:1]))
 	assert.False(t, sameStrings(a, []string{"x", a[1][:1]}))
 	assert.True(t, sameStrings(nil, []string{}))
+}
+
+// decimalReference is Decimal's cell through fmt and big-enough arithmetic.
+func decimalReference(v int64, scale int) string {
+	scale = min(scale, 18)
+	sign, u := "", uint64(v)
+	if v < 0 {
+		sign, u = "-", -u
+	}
+	if scale <= 0 {
+		return fmt.Sprintf("%s%d,,", sign, u)
+	}
+	pow := uint64(1)
+	for range scale {
+		pow *= 10
+	}
+	return fmt.Sprintf("%s%d.%0*d,,", sign, u/pow, scale, u%pow)
+}
+
+func TestDecimal(t *testing.T) {
+	values := []int64{0, 1, 5, 9, 10, 999, 1000, 1001, 1717287262996, -1, -5, -1000, -1717287262996, math.MaxInt64, math.MinInt64, math.MinInt64 + 1}
+	r := rand.New(rand.NewPCG(13, 14))
+	for range 2000 {
+		values = append(values, r.Int64(), -r.Int64N(1e15), r.Int64N(1e4))
+	}
+	var w RowWriter
+	require.NoError(t, w.SetFields("n"))
+	for _, v := range values {
+		for _, scale := range []int{-1, 0, 1, 3, 9, 18, 19, 25} {
+			start := len(w.body)
+			w.Decimal(v, scale)
+			require.Equal(t, decimalReference(v, scale), string(w.body[start:]), "%d scale %d", v, scale)
+			require.NoError(t, w.EndRow())
+		}
+	}
+	assert.Equal(t, "n,__mv_n\r\n1717200000.123,\r\n", func() string {
+		var w RowWriter
+		require.NoError(t, w.SetFields("n"))
+		w.Decimal(1717200000123, 3)
+		require.NoError(t, w.EndRow())
+		return string(w.Body())
+	}())
+	var none RowWriter
+	none.Decimal(1, 0)
+	assert.ErrorIs(t, none.EndRow(), ErrNoFields)
 }

@@ -118,32 +118,25 @@ type sharedValuer interface {
 	SharedValues(vs []string)
 }
 
+// decimalWriter is a CellWriter that writes numbers itself (scp.RowWriter's Decimal): v/10^scale
+// with scale digits after the point.
+type decimalWriter interface {
+	Decimal(v int64, scale int)
+}
+
 // WriteCells writes the row Fields returns, cell by cell, without building it: the fast path
 // for a command that streams sequences into its reply.
 func (s *Sequence) WriteCells(w CellWriter) {
-	// The numbers are formatted once, one after the other into buf; the start is written
-	// twice, as _time and as start.
-	var end [7]int
-	b := s.buf[:0]
-	for i, ms := range [...]int64{s.Start, s.End, s.End - s.Start} {
-		b = appendEpoch(b, ms)
-		end[i] = len(b)
-	}
-	for i, n := range [...]int{s.EventCount, s.MFASent, s.MFAVerified, s.MFAFailed} {
-		b = strconv.AppendInt(b, int64(n), 10)
-		end[3+i] = len(b)
-	}
-	s.buf = b
-	start := b[:end[0]]
 	shared := w.Values
 	if sv, ok := w.(sharedValuer); ok {
 		shared = sv.SharedValues
 	}
+	dw, _ := w.(decimalWriter)
 	stopped := ""
 	if s.Status != StatusSuccess {
 		stopped = s.StoppedAt
 	}
-	w.ValueBytes(start)
+	s.writeEpoch(w, dw, s.Start)
 	w.Value(s.ID)
 	w.Value(s.Flow.String())
 	w.Value(s.Status)
@@ -156,15 +149,36 @@ func (s *Sequence) WriteCells(w CellWriter) {
 	w.Values(s.UserAgent)
 	w.Value(s.App)
 	w.Value(s.Channel)
-	w.ValueBytes(start)
-	w.ValueBytes(b[end[0]:end[1]])
-	w.ValueBytes(b[end[1]:end[2]])
-	w.ValueBytes(b[end[2]:end[3]])
+	s.writeEpoch(w, dw, s.Start)
+	s.writeEpoch(w, dw, s.End)
+	s.writeEpoch(w, dw, s.End-s.Start)
+	s.writeInt(w, dw, s.EventCount)
 	shared(s.Steps)
 	w.Values(s.MFAFactors)
-	w.ValueBytes(b[end[3]:end[4]])
-	w.ValueBytes(b[end[4]:end[5]])
-	w.ValueBytes(b[end[5]:end[6]])
+	s.writeInt(w, dw, s.MFASent)
+	s.writeInt(w, dw, s.MFAVerified)
+	s.writeInt(w, dw, s.MFAFailed)
 	w.Values(s.Reasons)
 	w.Values(s.UUIDs)
+}
+
+// writeEpoch writes milliseconds as formatEpoch does: through dw when there is one and ms is
+// not negative (a negative time is written by appendEpoch, whose form dw need not copy).
+func (s *Sequence) writeEpoch(w CellWriter, dw decimalWriter, ms int64) {
+	if dw != nil && ms >= 0 {
+		dw.Decimal(ms, 3)
+		return
+	}
+	s.buf = appendEpoch(s.buf[:0], ms)
+	w.ValueBytes(s.buf)
+}
+
+// writeInt writes a count in decimal.
+func (s *Sequence) writeInt(w CellWriter, dw decimalWriter, n int) {
+	if dw != nil {
+		dw.Decimal(int64(n), 0)
+		return
+	}
+	s.buf = strconv.AppendInt(s.buf[:0], int64(n), 10)
+	w.ValueBytes(s.buf)
 }
