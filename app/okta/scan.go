@@ -455,43 +455,53 @@ func (s *scanner) event() (uuid, published member, err error) {
 	if err := s.nest(); err != nil {
 		return uuid, published, err
 	}
-	b, i := s.b, s.i+1 // after '{'
-	defer func() { s.i = i }()
+	uuid, published, s.i, err = members(s.b, s.i+1, s.depth)
+	if err == nil {
+		s.depth--
+	}
+	return uuid, published, err
+}
+
+// members is event's loop over the members of the object whose '{' is just before b[i], inside
+// depth open containers; end is the index after the object, or where an error is. The index
+// lives in a local variable, not the scanner, so that it can stay in a register.
+func members(b []byte, i, depth int) (uuid, published member, end int, err error) {
 	i = skipWS(b, i)
 	if i < len(b) && b[i] == '}' {
-		i++
-		s.depth--
-		return uuid, published, nil
+		return uuid, published, i + 1, nil
 	}
 	for {
 		i = skipWS(b, i)
 		if i >= len(b) || b[i] != '"' {
-			return uuid, published, invalidAt(b, i, "looking for beginning of object key string")
+			return uuid, published, i, invalidAt(b, i, "looking for beginning of object key string")
 		}
 		ks := i
 		var kesc bool
 		j, ok := plainWord(b, i+1)
 		if !ok {
 			if j, kesc, err = strFrom(b, j); err != nil {
-				return uuid, published, err
+				return uuid, published, j, err
 			}
 		}
 		i = j
 		name := keyName(b[ks:i], kesc)
 		i = skipWS(b, i)
 		if i >= len(b) || b[i] != ':' {
-			return uuid, published, invalidAt(b, i, "after object key")
+			return uuid, published, i, invalidAt(b, i, "after object key")
 		}
 		i = skipWS(b, i+1)
 		vs := i
 		var vesc bool
-		if i < len(b) && b[i] == '"' {
+		switch {
+		case i >= len(b):
+			return uuid, published, i, io.ErrUnexpectedEOF
+		case b[i] == '"':
 			i, vesc, err = str(b, i)
-		} else {
-			i, err = skipValue(b, i, s.depth)
+		default:
+			i, err = skipValueAt(b, i, b[i], depth)
 		}
 		if err != nil {
-			return uuid, published, err
+			return uuid, published, i, err
 		}
 		switch name {
 		case "uuid":
@@ -501,18 +511,16 @@ func (s *scanner) event() (uuid, published member, err error) {
 		}
 		i = skipWS(b, i)
 		if i >= len(b) {
-			return uuid, published, io.ErrUnexpectedEOF
+			return uuid, published, i, io.ErrUnexpectedEOF
 		}
 		switch b[i] {
 		case ',':
 			i++
 			continue
 		case '}':
-			i++
-			s.depth--
-			return uuid, published, nil
+			return uuid, published, i + 1, nil
 		}
-		return uuid, published, invalidAt(b, i, "after object key:value pair")
+		return uuid, published, i, invalidAt(b, i, "after object key:value pair")
 	}
 }
 
