@@ -181,6 +181,11 @@ func skipObject(b []byte, i, depth int) (int, error) {
 				}
 			}
 			i = j
+		} else if c == '{' {
+			// A nested object, the next most common value: one call, not two.
+			if i, err = skipObject(b, i, depth+1); err != nil {
+				return i, err
+			}
 		} else if i, err = skipValueAt(b, i, c, depth+1); err != nil {
 			return i, err
 		}
