@@ -217,3 +217,21 @@ func TestSeenAddEvents(t *testing.T) {
 	s.AddEvents([]okta.Event{{UUID: "d", Published: t0}})
 	assert.Equal(t, []string{"c", "d"}, s.List(), "only the last two pages are kept")
 }
+
+// A save after the first skips making the directory; should the directory have been removed
+// meanwhile, the save makes it again rather than fail.
+func TestFileStoreRemakesARemovedDirectory(t *testing.T) {
+	ctx := context.Background()
+	s := &FileStore{Dir: filepath.Join(t.TempDir(), "cp")}
+	require.NoError(t, s.Save(ctx, "k", sample("k")))
+	require.NoError(t, os.RemoveAll(s.Dir))
+	want := sample("k")
+	want.Events = 44
+	require.NoError(t, s.Save(ctx, "k", want))
+	got, err := s.Load(ctx, "k")
+	require.NoError(t, err)
+	assert.EqualValues(t, 44, got.Events)
+	st, err := os.Stat(s.Dir)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o700), st.Mode().Perm())
+}

@@ -12,11 +12,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 )
 
 // FileStore keeps one JSON file per key in Dir (splunkd's checkpoint_dir for the scheme).
 type FileStore struct {
 	Dir string
+
+	// made says Dir was there at the last save: the next save skips MkdirAll's stat, a
+	// measurable share of a save. A directory removed since is made again (see Save).
+	made atomic.Bool
 }
 
 // Path is the file that holds key's checkpoint: a readable name plus a short hash, so two
@@ -71,8 +76,11 @@ func decode(path, key string, data []byte) (*Checkpoint, error) {
 // Save writes key's checkpoint atomically: a temporary file in the same directory, fsynced,
 // renamed over the old one, and the directory fsynced so the rename survives a power cut.
 func (s *FileStore) Save(_ context.Context, key string, cp *Checkpoint) error {
-	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
-		return fmt.Errorf("checkpoint directory: %w", err)
+	if !s.made.Load() {
+		if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+			return fmt.Errorf("checkpoint directory: %w", err)
+		}
+		s.made.Store(true)
 	}
 	data, err := encode(cp)
 	if err != nil {
@@ -80,7 +88,15 @@ func (s *FileStore) Save(_ context.Context, key string, cp *Checkpoint) error {
 	}
 	data = append(data, '\n')
 	path := s.Path(key)
-	tmp, err := os.CreateTemp(s.Dir, ".tmp-"+filepath.Base(path)+"-*")
+	pattern := ".tmp-" + filepath.Base(path) + "-*"
+	tmp, err := os.CreateTemp(s.Dir, pattern)
+	if errors.Is(err, fs.ErrNotExist) {
+		// The directory went away since the last save (an admin cleaning up?): make it again.
+		if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+			return fmt.Errorf("checkpoint directory: %w", err)
+		}
+		tmp, err = os.CreateTemp(s.Dir, pattern)
+	}
 	if err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
