@@ -38,8 +38,11 @@ end=$(date +%s.%N)
 grep -q "events=$EVENTS " "$work/run.err" || { echo "bench: oktainput did not deliver $EVENTS events:" >&2; cat "$work/run.err" >&2; exit 1; }
 awk -v n="$EVENTS" -v s="$start" -v e="$end" '
   /User time/ {u=$NF} /System time/ {sy=$NF} /Maximum resident set size/ {rss=$NF}
+  /Voluntary context switches/ {vcs=$NF} /Involuntary context switches/ {ics=$NF}
   END {
     wall = e - s; cpu = u + sy
     printf "oktainput: %d events in %.2f s wall = %.0f events/s; CPU %.2f s = %.0f events per CPU-second; peak RSS %.1f MiB\n",
       n, wall, n / wall, cpu, n / cpu, rss / 1024
+    # Other work on the same core shows as involuntary switches, and makes wall time noisy.
+    printf "  user %.2f s, sys %.2f s; context switches: %d voluntary, %d involuntary\n", u, sy, vcs, ics
   }' "$work/run.err"
