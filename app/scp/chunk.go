@@ -158,6 +158,13 @@ func number(b []byte, i int) (n, end int, ok bool) {
 // takes the declared length at its word and allocates it once, so a 100 MB chunk costs
 // 100 MB, not the 200 MB that doubling would.
 func readN(br *bufio.Reader, dst []byte, n int) ([]byte, error) {
+	if len(dst) == 0 && cap(dst) >= growStep && cap(dst) < n {
+		// A reused buffer that held big chunks but not one this big: the peer has shown that
+		// its lengths are real, so the new one is allocated at once, with an eighth more
+		// for the next chunks (splunkd's vary by a few bytes), instead of being filled, then
+		// copied into a larger one while both take memory.
+		dst = make([]byte, 0, n+n/8)
+	}
 	for len(dst) < n {
 		want := n - len(dst)
 		if free := cap(dst) - len(dst); free < want {

@@ -1,6 +1,7 @@
 package scp
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -203,4 +204,35 @@ func FuzzChunkReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestReadNGrowth reads bodies of growing size through one buffer: a small first body grows
+// it by what arrives, a body beyond a big buffer gets a buffer of its own size at once (with
+// room for a little more), never one filled and then copied.
+func TestReadNGrowth(t *testing.T) {
+	sizes := []int{100, growStep + 10, growStep + 20, growStep + 20 + growStep/16, 2*growStep + 1, 2 * growStep}
+	var src bytes.Buffer
+	for i, n := range sizes {
+		src.Write(bytes.Repeat([]byte{byte('a' + i)}, n))
+	}
+	br := bufio.NewReaderSize(&src, 1<<16)
+	var buf []byte
+	caps := []int{}
+	for i, n := range sizes {
+		var err error
+		buf, err = readN(br, buf[:0], n)
+		require.NoError(t, err)
+		require.Len(t, buf, n)
+		require.Equal(t, bytes.Repeat([]byte{byte('a' + i)}, n), buf, "body %d", i)
+		caps = append(caps, cap(buf))
+	}
+	assert.Less(t, caps[0], growStep, "a small first body is not believed beyond what arrives")
+	assert.Equal(t, caps[1], caps[2], "a body that fits reuses the buffer")
+	assert.Equal(t, caps[1], caps[3], "a body that fits reuses the buffer")
+	assert.Equal(t, (2*growStep+1)+(2*growStep+1)/8, caps[4], "a larger body: its length and an eighth more")
+	assert.Equal(t, caps[4], caps[5], "a body that fits reuses the buffer")
+
+	// A lying length still fails cleanly at the end of the stream.
+	_, err := readN(bufio.NewReader(strings.NewReader("abc")), buf[:0], 10*growStep)
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
 }
