@@ -106,6 +106,10 @@ func (s *server) run(ctx context.Context, cmd Command) error {
 			return s.fail(err)
 		}
 		if em.Finished {
+			// The last request's rows are read: its body can go before Finish writes what
+			// the command still holds, which can make this reply larger than any before.
+			req.Body, s.rows = nil, RowReader{}
+			s.cr.body = nil
 			if err := cmd.Finish(&s.w); err != nil {
 				return s.fail(err)
 			}

@@ -415,3 +415,40 @@ func TestSearchInfo(t *testing.T) {
 	assert.Equal(t, "1627333200", si.EarliestTime)
 	assert.Equal(t, "oktasession", si.Command)
 }
+
+// keepsRequest remembers the request Execute saw, to look at it again in Finish.
+type keepsRequest struct {
+	req       *Request
+	bodyAtEnd []byte
+	rowsAtEnd int
+}
+
+func (k *keepsRequest) GetInfo(*Info) (*GetInfoReply, error) {
+	return &GetInfoReply{Type: Reporting}, nil
+}
+
+func (k *keepsRequest) Execute(req *Request, w *RowWriter) error {
+	k.req = req
+	return nil
+}
+
+func (k *keepsRequest) Finish(w *RowWriter) error {
+	k.bodyAtEnd, k.rowsAtEnd = k.req.Body, k.req.Rows.NumFields()
+	if err := w.SetFields("n"); err != nil {
+		return err
+	}
+	w.Value("1")
+	return w.EndRow()
+}
+
+// TestServeDropsLastBodyBeforeFinish checks that the last request's body is let go before
+// Finish, which may write the largest reply of all, and that Finish's rows still go out.
+func TestServeDropsLastBodyBeforeFinish(t *testing.T) {
+	var k keepsRequest
+	var out bytes.Buffer
+	in := stream(frame(getinfo()), request(false, "a,__mv_a\n1,\n"), request(true, "a,__mv_a\n2,\n"))
+	require.NoError(t, Serve(context.Background(), bytes.NewReader(in), &out, &k))
+	assert.Nil(t, k.bodyAtEnd)
+	assert.Zero(t, k.rowsAtEnd)
+	assert.Contains(t, out.String(), "n,__mv_n\r\n1,\r\n")
+}

@@ -17,9 +17,12 @@ import (
 // splunkd runs one process per search and the live heap stays flat (about 32 MB at 5 M
 // fields-only events: the chunk in hand, the reply being built, the open flows), so the
 // collector works a little harder instead of letting the heap double. The binary, stacks and
-// freed pages not yet returned come on top: 56 MiB keeps the peak RSS near 62 MiB at 5 M
-// events at no measurable CPU cost; 52 MiB costs about 10% more CPU (bench/oktasession.sh).
-const memoryLimit = 56 << 20
+// freed pages not yet returned come on top, and vary from run to run: at 5 M events 52 MiB
+// gives peaks of 53 to 61 MiB RSS where 56 MiB gave 62 to 65. On one P (see procs) a cycle
+// costs about 2 ms of CPU, so the 11 more cycles per 5 M events cost about 20 ms in 13 s
+// (GODEBUG=gctrace=1); with two Ps, whose idle mark worker spun through every cycle, 52 MiB
+// cost 10% more CPU.
+const memoryLimit = 52 << 20
 
 // limitFor returns the soft memory limit for a process that holds a chunk body of n bytes.
 // A body of more than a quarter of memoryLimit (full _raw events: 50 000 rows of 2 KB are
