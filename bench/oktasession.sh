@@ -26,7 +26,7 @@ done
 [ -f "$DRIVER" ] || { echo "bench: $DRIVER not found" >&2; exit 1; }
 mkdir -p "$BENCH_DIR"
 bin="$BENCH_DIR/oktasession"
-go build -o "$bin" ./cmd/oktasession
+go build -pgo=cmd/oktasession/profile.pgo -o "$bin" ./cmd/oktasession  # as make build does
 
 # run NAME EVENTS DRIVER-ARGS...: one driver run; prints events/s, CPU-s, peak RSS, bytes.
 run() {

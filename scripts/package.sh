@@ -31,7 +31,9 @@ mkdir -p "$root/bin"
 
 for cmd in "${COMMANDS[@]}"; do
   [ -d "cmd/$cmd" ] || die "cmd/$cmd does not exist"
-  if ! CGO_ENABLED=0 GOOS=linux GOARCH=amd64 "$GO" build -trimpath -buildvcs=false \
+  pgo=off # profile-guided, as make build: see the Makefile
+  [ -f "cmd/$cmd/profile.pgo" ] && pgo="cmd/$cmd/profile.pgo"
+  if ! CGO_ENABLED=0 GOOS=linux GOARCH=amd64 "$GO" build -trimpath -buildvcs=false -pgo="$pgo" \
       -ldflags "-s -w -X main.version=$version" -o "$root/bin/$cmd" "./cmd/$cmd"; then
     die "building cmd/$cmd for linux/amd64 failed"
   fi

@@ -92,7 +92,8 @@ func slicesSortFunc[T any](s []T, cmp func(a, b T) int) { slices.SortFunc(s, cmp
 // OKTASESSION_REPLAY (uncompressed, e.g. one bench/oktasession.sh wrote), with main's memory
 // limit on top of the stream, to profile what a real stream costs.
 //
-// default.pgo, which go build uses for profile-guided optimization (about 5% fewer
+// profile.pgo, which make build and bench/oktasession.sh pass to go build -pgo for
+// profile-guided optimization (about 5% fewer
 // instructions: hot interface calls made direct, the extractor's and the writer's small
 // methods inlined), is its profile on the 1 M fields-only stream. After large changes, make it
 // anew:
@@ -100,7 +101,7 @@ func slicesSortFunc[T any](s []T, cmp func(a, b T) int) { slices.SortFunc(s, cmp
 //	zcat /tmp/oktasession-bench/fields1000000.input.gz > /tmp/fields1m.raw
 //	OKTASESSION_REPLAY=/tmp/fields1m.raw go test -run '^$' -bench CommandReplay -benchtime 5x \
 //	    -cpuprofile /tmp/os.prof -o /tmp/os.test ./cmd/oktasession
-//	go tool pprof -proto /tmp/os.test /tmp/os.prof > cmd/oktasession/default.pgo
+//	go tool pprof -proto /tmp/os.test /tmp/os.prof > cmd/oktasession/profile.pgo
 func BenchmarkCommandReplay(b *testing.B) {
 	path := os.Getenv("OKTASESSION_REPLAY")
 	if path == "" {
