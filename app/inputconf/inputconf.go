@@ -70,6 +70,10 @@ type Settings struct {
 	// each run then polls until caught up and exits, and splunkd starts it again.
 	ExitWhenCaughtUp bool
 	Index, Host      string
+
+	// StopGrace bounds how long a stop waits for the page in hand to reach the sink
+	// (standalone --stop-grace); 0 means the poller's default.
+	StopGrace time.Duration
 }
 
 // String describes the settings without the token.

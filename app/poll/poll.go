@@ -48,7 +48,16 @@ type Config struct {
 	// StatsEvery is how often a stats line is logged while catching up; the line is also
 	// written at each catch-up. Default one minute.
 	StatsEvery time.Duration
+	// StopGrace is how long a stop lets the page in hand keep being written: a sink retrying an
+	// unreachable HEC gives the page up then (unsaved, so it is read again at the next start)
+	// instead of holding the stop for its whole retry budget. 0 means DefaultStopGrace; a
+	// negative value gives the page up as soon as the stop arrives.
+	StopGrace time.Duration
 }
+
+// DefaultStopGrace is Config.StopGrace when it is not set: well inside systemd's 90 s stop
+// timeout, and long enough for a reachable sink to take a page of 1000 events.
+const DefaultStopGrace = 30 * time.Second
 
 // Clock is the poller's view of time, so tests control sleeps.
 type Clock = clk.Clock
@@ -81,6 +90,9 @@ func New(cfg Config, client Fetcher, store checkpoint.Store, sink Sink, log *slo
 	if cfg.StatsEvery <= 0 {
 		cfg.StatsEvery = time.Minute
 	}
+	if cfg.StopGrace == 0 {
+		cfg.StopGrace = DefaultStopGrace
+	}
 	return &Poller{cfg: cfg, client: client, store: store, sink: sink, log: log, clock: clock}
 }
 
@@ -107,8 +119,11 @@ func (p *Poller) Run(ctx context.Context) error {
 		next = p.client.PollURL(okta.Query{Since: p.cfg.Since, Limit: p.cfg.PageLimit, Filter: p.cfg.Filter, Q: p.cfg.Q})
 	}
 	// Writing and saving must finish once a page is in hand, even when a stop arrives:
-	// SIGTERM means "finish the page, flush, save, exit".
+	// SIGTERM means "finish the page, flush, save, exit". Only the write has a limit, the
+	// stop's grace: a page given up is not saved, so nothing is lost.
 	durable := context.WithoutCancel(ctx)
+	wctx, endWrites := p.writeContext(ctx)
+	defer endWrites()
 	c := cycle{started: p.clock.Now(), base: p.client.Stats()}
 	fresh := make([]okta.Event, 0, p.cfg.PageLimit)
 	// While a page is written and its checkpoint saved, the next one is already being fetched:
@@ -158,7 +173,13 @@ func (p *Poller) Run(ctx context.Context) error {
 			fresh = append(fresh, ev)
 		}
 		if len(fresh) > 0 {
-			if err := p.sink.WritePage(durable, fresh); err != nil {
+			if err := p.sink.WritePage(wctx, fresh); err != nil {
+				if ctx.Err() != nil && wctx.Err() != nil {
+					p.log.Warn("oktainput stop: gave up writing the page in hand after the stop's grace; it was not checkpointed and is read again at the next start (events the sink took already are sent again)",
+						"stanza", p.cfg.Key, "events", len(fresh), "stop_grace", p.cfg.StopGrace.String(), "error", err.Error())
+					p.logStats(&c, false)
+					return nil
+				}
 				return fmt.Errorf("write %d events: %w", len(fresh), err)
 			}
 			last := fresh[len(fresh)-1]
@@ -194,6 +215,29 @@ func (p *Poller) Run(ctx context.Context) error {
 		if p.clock.Now().Sub(c.started) >= p.cfg.StatsEvery {
 			p.logStats(&c, false)
 		}
+	}
+}
+
+// writeContext returns the context pages are written under and its end: it outlives ctx by
+// the stop's grace, so that a stop finishes the page in hand but does not wait on a sink
+// that cannot deliver it.
+func (p *Poller) writeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	grace := p.cfg.StopGrace
+	stop := context.AfterFunc(ctx, func() {
+		if grace > 0 {
+			t := time.NewTimer(grace)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-wctx.Done(): // Run returned first
+			}
+		}
+		cancel()
+	})
+	return wctx, func() {
+		stop()
+		cancel()
 	}
 }
 

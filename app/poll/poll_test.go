@@ -387,3 +387,76 @@ func TestRunStopFinishesPageFetchedAhead(t *testing.T) {
 	assert.Equal(t, "u2", store.cps["k"].NextURL)
 	assert.Equal(t, []string{"u0", "u1"}, f.fetched)
 }
+
+// stuckSink stands for a sink that cannot deliver (an unreachable HEC retrying): WritePage
+// signals that it started, then returns only when its context ends, or after release when
+// release is set.
+type stuckSink struct {
+	started chan struct{}
+	once    sync.Once
+	release chan struct{}
+	got     []string
+}
+
+func (s *stuckSink) WritePage(ctx context.Context, events []okta.Event) error {
+	s.once.Do(func() { close(s.started) })
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("hec: connection refused (stopped: %w)", ctx.Err())
+	case <-s.release:
+	}
+	for _, e := range events {
+		s.got = append(s.got, e.UUID)
+	}
+	return nil
+}
+
+func TestRunStopGivesUpAStuckWriteAfterTheGrace(t *testing.T) {
+	tests := []struct {
+		name      string
+		grace     time.Duration
+		release   bool // the sink delivers once the stop has arrived
+		wantGot   []string
+		wantSaved bool
+	}{
+		{name: "a sink that cannot deliver is given up, unsaved", grace: -1, wantGot: nil, wantSaved: false},
+		{name: "a sink that delivers within the grace finishes the page", grace: time.Hour, release: true, wantGot: ids(0, 3), wantSaved: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			sink := &stuckSink{started: make(chan struct{}), release: make(chan struct{})}
+			go func() {
+				<-sink.started
+				cancel() // SIGTERM while the page is being written
+				if tt.release {
+					close(sink.release)
+				}
+			}()
+			store := &memStore{}
+			c := cfg()
+			c.ExitWhenCaughtUp = false
+			c.StopGrace = tt.grace
+			var logs bytes.Buffer
+			err := New(c, &fakeOkta{pages: pages(3)}, store, sink, slog.New(splunklog.New(&logs, nil)), &fakeClock{now: t0}).Run(ctx)
+			require.NoError(t, err, "a stop is not an error")
+			assert.Equal(t, tt.wantGot, sink.got)
+			if tt.wantSaved {
+				assert.Equal(t, "u1", store.cps["k"].NextURL)
+				assert.NotContains(t, logs.String(), "gave up")
+			} else {
+				assert.Zero(t, store.saves, "a page given up must not move the checkpoint")
+				assert.Contains(t, logs.String(), "WARN oktainput stop: gave up writing the page in hand")
+				assert.Contains(t, logs.String(), "events=3")
+			}
+		})
+	}
+}
+
+func TestNewDefaultsTheStopGrace(t *testing.T) {
+	assert.Equal(t, DefaultStopGrace, New(cfg(), nil, nil, nil, nil, nil).cfg.StopGrace)
+	c := cfg()
+	c.StopGrace = -1
+	assert.Equal(t, time.Duration(-1), New(c, nil, nil, nil, nil, nil).cfg.StopGrace, "a negative grace is kept: no grace")
+}

@@ -215,7 +215,7 @@ func runInput(ctx context.Context, s *inputconf.Settings, store checkpoint.Store
 	p := poll.New(poll.Config{
 		Key: s.Name, OrgURL: s.OrgURL, StartDate: s.StartDate, Since: since,
 		Filter: s.Filter, Q: s.Q, PageLimit: s.PageLimit, PollInterval: s.PollInterval,
-		ExitWhenCaughtUp: s.ExitWhenCaughtUp,
+		ExitWhenCaughtUp: s.ExitWhenCaughtUp, StopGrace: s.StopGrace,
 	}, client, store, sink, log, nil)
 	return p.Run(ctx)
 }

@@ -430,6 +430,10 @@ func TestStandaloneRun(t *testing.T) {
 	assert.Equal(t, 2, r.code)
 	assert.Contains(t, r.stderr, "--checkpoint-dir is required")
 
+	r = run(context.Background(), "", append(args, "--stop-grace", "0s")...)
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "--stop-grace: 0s is not a positive duration")
+
 	var errb bytes.Buffer
 	code := Run(context.Background(), []string{"run", "--org-url", f.srv.URL, "--checkpoint-dir", dir, "--once"}, strings.NewReader(""), &bytes.Buffer{}, &errb, func(string) string { return "" })
 	assert.Equal(t, 2, code)

@@ -34,7 +34,7 @@ type standaloneFlags struct {
 	dpop                                                                          *bool
 	hecURL, hecTokenEnv, hecIndex, hecSource, hecHost, hecCAFile                  *string
 	hecAck, hecGzip                                                               *bool
-	hecAckTimeout, retryFor                                                       *time.Duration
+	hecAckTimeout, retryFor, stopGrace                                            *time.Duration
 	hecBatchBytes                                                                 *int
 	format                                                                        *string
 	scsTenant, scsTokenEnv, scsHostname                                           *string
@@ -72,6 +72,7 @@ func addStandaloneFlags(fs *flag.FlagSet) *standaloneFlags {
 		hecBatchBytes: fs.Int("hec-batch-bytes", 1<<20, "HEC: largest request body before compression (keep under the server's max_content_length)"),
 		hecAckTimeout: fs.Duration("hec-ack-timeout", 5*time.Minute, "HEC: resend a batch not acknowledged within this"),
 		retryFor:      fs.Duration("sink-retry-for", 15*time.Minute, "HEC/SCS: give up on a page after retrying this long"),
+		stopGrace:     fs.Duration("stop-grace", poll.DefaultStopGrace, "on SIGTERM/SIGINT, how long the page in hand may still take to reach the sink; a page not delivered by then is read again at the next start"),
 		scsTenant:     fs.String("scs-tenant", "", "send events to Splunk Cloud Services ingest for this tenant"),
 		scsTokenEnv:   fs.String("scs-token-env", "SCS_TOKEN", "environment variable holding the SCS access token"),
 		scsHostname:   fs.String("scs-hostname", "", "SCS host name (default scp.splunk.com)"),
@@ -115,6 +116,10 @@ func (f *standaloneFlags) settings(getenv func(string) string, extra map[string]
 		}
 		return nil, errors.New(msg)
 	}
+	if *f.stopGrace <= 0 {
+		return nil, fmt.Errorf("--stop-grace: %s is not a positive duration (e.g. 30s)", *f.stopGrace)
+	}
+	s.StopGrace = *f.stopGrace
 	return s, nil
 }
 
