@@ -28,7 +28,7 @@ func (realClock) Now() time.Time { return time.Now() }
 type Config struct {
 	OrgURL     string   // "https://acme.okta.com"; the token endpoint is {OrgURL}/oauth2/v1/token
 	ClientID   string   // the API Services app's client ID
-	PrivateKey []byte   // PEM (PKCS#1 or PKCS#8 RSA, SEC1 or PKCS#8 EC P-256) or a JWK (Set) with the private key
+	PrivateKey []byte   // PEM (PKCS#1 or PKCS#8 RSA, SEC1 or PKCS#8 EC on P-256, P-384 or P-521) or a JWK (Set) with the private key
 	KeyID      string   // kid of the registered public key; taken from the JWK when empty
 	Scopes     []string // default [DefaultScope]
 	DPoP       bool     // bind tokens to a per-Transport key with DPoP proofs (RFC 9449)

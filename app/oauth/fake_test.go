@@ -264,7 +264,7 @@ func (f *fakeOkta) token(w http.ResponseWriter, r *http.Request) {
 
 // checkAssertion verifies a client assertion as Okta does; it returns why it is refused.
 func (f *fakeOkta) checkAssertion(s string) string {
-	jws, err := jose.ParseSignedCompact(s, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+	jws, err := jose.ParseSignedCompact(s, []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512, jose.ES256, jose.ES384, jose.ES512})
 	if err != nil {
 		return "The client_assertion is not a JWT."
 	}

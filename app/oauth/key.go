@@ -25,12 +25,12 @@ var ErrKey = errors.New("private key")
 
 // signingKey is the private key of the service app with what a JWS header needs.
 type signingKey struct {
-	key crypto.Signer // *rsa.PrivateKey or *ecdsa.PrivateKey on P-256
+	key crypto.Signer // *rsa.PrivateKey or *ecdsa.PrivateKey on P-256, P-384 or P-521
 	alg jose.SignatureAlgorithm
 	kid string
 }
 
-// parseKey reads a PEM (PKCS#1 or PKCS#8 RSA, SEC1 or PKCS#8 EC P-256) or a JWK / JWK Set
+// parseKey reads a PEM (PKCS#1 or PKCS#8 RSA, SEC1 or PKCS#8 EC) or a JWK / JWK Set
 // with a private key. kid, when set, must match the JWK's kid; a JWK's kid is used when kid
 // is empty.
 func parseKey(data []byte, kid string) (signingKey, error) {
@@ -45,26 +45,47 @@ func parseKey(data []byte, kid string) (signingKey, error) {
 	if err != nil {
 		return signingKey{}, err
 	}
-	return newSigningKey(k, kid)
+	return newSigningKey(k, kid, "")
 }
 
-func newSigningKey(k any, kid string) (signingKey, error) {
+// newSigningKey pairs a private key with the algorithm Okta will verify it with: the JWK's alg
+// when it names one (jwkAlg), else RS256 for RSA and the curve's ES algorithm for EC. These
+// are the six algorithms Okta accepts for private_key_jwt client assertions.
+func newSigningKey(k any, kid, jwkAlg string) (signingKey, error) {
+	var alg jose.SignatureAlgorithm
 	switch k := k.(type) {
 	case *rsa.PrivateKey:
 		if n := k.N.BitLen(); n < minRSABits {
 			return signingKey{}, fmt.Errorf("%w: RSA key of %d bits, Okta requires at least %d", ErrKey, n, minRSABits)
 		}
-		return signingKey{key: k, alg: jose.RS256, kid: kid}, nil
-	case *ecdsa.PrivateKey:
-		if k.Curve != elliptic.P256() {
-			return signingKey{}, fmt.Errorf("%w: EC key on %s, only P-256 (ES256) is supported", ErrKey, k.Curve.Params().Name)
+		switch jose.SignatureAlgorithm(jwkAlg) {
+		case "", jose.RS256:
+			alg = jose.RS256
+		case jose.RS384, jose.RS512:
+			alg = jose.SignatureAlgorithm(jwkAlg)
+		default:
+			return signingKey{}, fmt.Errorf("%w: the JWK says alg %q; Okta accepts RS256, RS384 or RS512 for an RSA key", ErrKey, jwkAlg)
 		}
-		return signingKey{key: k, alg: jose.ES256, kid: kid}, nil
+	case *ecdsa.PrivateKey:
+		switch k.Curve {
+		case elliptic.P256():
+			alg = jose.ES256
+		case elliptic.P384():
+			alg = jose.ES384
+		case elliptic.P521():
+			alg = jose.ES512
+		default:
+			return signingKey{}, fmt.Errorf("%w: EC key on %s; Okta accepts P-256 (ES256), P-384 (ES384) or P-521 (ES512)", ErrKey, k.Curve.Params().Name)
+		}
+		if jwkAlg != "" && jwkAlg != string(alg) {
+			return signingKey{}, fmt.Errorf("%w: the JWK says alg %q, but a key on %s signs with %s", ErrKey, jwkAlg, k.Curve.Params().Name, alg)
+		}
 	case nil:
 		return signingKey{}, fmt.Errorf("%w: no key found", ErrKey)
 	default:
-		return signingKey{}, fmt.Errorf("%w: %T keys are not supported, use RSA (RS256) or EC P-256 (ES256)", ErrKey, k)
+		return signingKey{}, fmt.Errorf("%w: %T keys are not supported, use RSA or EC (P-256, P-384, P-521)", ErrKey, k)
 	}
+	return signingKey{key: k.(crypto.Signer), alg: alg, kid: kid}, nil
 }
 
 // pemOneLine finds a PEM block whose line breaks were lost, as happens when a key is pasted
@@ -166,9 +187,9 @@ func parseJWK(data []byte, kid string) (signingKey, error) {
 	case len(found) == 1:
 		return found[0], nil
 	case len(found) == 0 && kid != "":
-		return signingKey{}, fmt.Errorf("%w: the JWK Set has no private RSA or EC P-256 key with kid %q", ErrKey, kid)
+		return signingKey{}, fmt.Errorf("%w: the JWK Set has no private RSA or EC key with kid %q", ErrKey, kid)
 	case len(found) == 0:
-		return signingKey{}, fmt.Errorf("%w: the JWK Set has no private RSA or EC P-256 key", ErrKey)
+		return signingKey{}, fmt.Errorf("%w: the JWK Set has no private RSA or EC key", ErrKey)
 	default:
 		return signingKey{}, fmt.Errorf("%w: the JWK Set has %d private keys; set key_id to choose one", ErrKey, len(found))
 	}
@@ -188,12 +209,5 @@ func parseOneJWK(data []byte, kid string) (signingKey, error) {
 	if kid == "" {
 		kid = jwk.KeyID
 	}
-	k, err := newSigningKey(jwk.Key, kid)
-	if err != nil {
-		return signingKey{}, err
-	}
-	if jwk.Algorithm != "" && jwk.Algorithm != string(k.alg) {
-		return signingKey{}, fmt.Errorf("%w: the JWK says alg %q, only %s is supported for this key type", ErrKey, jwk.Algorithm, k.alg)
-	}
-	return k, nil
+	return newSigningKey(jwk.Key, kid, jwk.Algorithm)
 }

@@ -3,6 +3,7 @@ package oauth
 import (
 	"bytes"
 	"context"
+	"crypto/elliptic"
 	"crypto/x509"
 	"fmt"
 	"io"
@@ -55,6 +56,7 @@ func do(tr http.RoundTripper, req *http.Request, pathQuery string) (int, error) 
 
 func TestAssertionKeyFormats(t *testing.T) {
 	rk, ek := rsaKey(), ecKey()
+	ek384, ek521 := mustEC(elliptic.P384()), mustEC(elliptic.P521())
 	tests := []struct {
 		name    string
 		key     []byte
@@ -72,6 +74,10 @@ func TestAssertionKeyFormats(t *testing.T) {
 		{"JWK Set", []byte(`{"keys":[` + string(jwkJSON(t, &ek.PublicKey, "pub", "")) + `,` + string(jwkJSON(t, ek, "set-ec", "ES256")) + `]}`), &ek.PublicKey, "", "set-ec", "ES256"},
 		{"PEM with lost line breaks", bytes.ReplaceAll(pkcs8(t, ek), []byte("\n"), []byte(" ")), &ek.PublicKey, "", "", "ES256"},
 		{"PEM with literal \\n", bytes.ReplaceAll(sec1(t, ek), []byte("\n"), []byte(`\n`)), &ek.PublicKey, "", "", "ES256"},
+		{"SEC1 EC P-384", sec1(t, ek384), &ek384.PublicKey, "", "", "ES384"},
+		{"PKCS#8 EC P-521", pkcs8(t, ek521), &ek521.PublicKey, "", "", "ES512"},
+		{"JWK RSA that says RS384", jwkJSON(t, rk, "r384", "RS384"), &rk.PublicKey, "", "r384", "RS384"},
+		{"JWK RSA that says RS512", jwkJSON(t, rk, "r512", "RS512"), &rk.PublicKey, "", "r512", "RS512"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -107,7 +107,7 @@ func scheme() modinput.Scheme {
 			str("ca_file", "CA file", "Optional PEM file of CA certificates to trust for Okta, e.g. behind a TLS-inspecting proxy.", false),
 			str("auth_type", "Authentication", "api_token (default) or oauth: an Okta API Services app with a private_key_jwt client assertion.", false),
 			str("client_id", "OAuth client ID", "With auth_type=oauth: the Client ID of the Okta API Services app granted okta.logs.read.", false),
-			str("private_key", "OAuth private key", "With auth_type=oauth: the app's private key, PEM or JWK (RS256 or ES256). Kept in Splunk's encrypted store.", false),
+			str("private_key", "OAuth private key", "With auth_type=oauth: the app's private key, PEM or JWK (RSA, or EC on P-256, P-384 or P-521). Kept in Splunk's encrypted store.", false),
 			str("key_id", "OAuth key ID", "With auth_type=oauth: the kid of the key registered on the app (read from a JWK when it has one).", false),
 			str("dpop", "DPoP", "With auth_type=oauth: 1 when the app requires Demonstrating Proof of Possession (DPoP) tokens.", false),
 			str("scopes", "OAuth scopes", "With auth_type=oauth: scopes to request, default okta.logs.read.", false),
