@@ -116,6 +116,45 @@ func TestFromRowCellsMatchesValues(t *testing.T) {
 	require.Greater(t, rows, 100)
 }
 
+// TestFromRowPlainCellsMatchesValues reads rows without compact records, most of them with
+// every single-valued field in its plain cell (the path FromRow takes without a call per
+// field), through their cells and through Values alone: the Events must be the same.
+func TestFromRowPlainCellsMatchesValues(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	var fast, general Extractor
+	rows, plain := 0, 0
+	for _, f := range append(sampleFiles, "../scenarios/sspr.ndjson", "../scenarios/app_signin.ndjson", "../scenarios/signin_success_push.ndjson") {
+		for i, line := range readLines(t, filepath.Join("testdata", "okta-samples", f)) {
+			fields := flatten(line)
+			switch i % 4 {
+			case 0:
+				fields["_time"] = []string{"1581711537.7"}
+			case 1:
+				fields["_time"] = []string{"x"} // an error unless published is read
+			case 2:
+				fields["outcome.result"] = []string{"SUCCESS", "FAILURE"} // a multivalue
+			}
+			if i%5 == 0 {
+				fields["os_type"] = []string{""} // an empty compact column
+			}
+			for k := range 3 {
+				row := newCellsRow(r, fields)
+				var want, got Event
+				wantErr := general.FromRow(getterRow(func(n string) []string { return fields[n] }), &want)
+				gotErr := fast.FromRow(row, &got)
+				require.Equal(t, wantErr, gotErr, "%s:%d layout %d", f, i+1, k)
+				require.Equal(t, want, got, "%s:%d layout %d", f, i+1, k)
+				rows++
+				if row.cols.plainOnly(row.cells) {
+					plain++
+				}
+			}
+		}
+	}
+	require.Greater(t, plain, 100)
+	require.Greater(t, rows-plain, 50)
+}
+
 func TestFromRowCellsNoValueSpellings(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, none := range []string{"", "unknown", "-", "null", "NULL", "Null", "None", "nil", "x"} {
