@@ -102,18 +102,29 @@ func TestFromRowCellsMatchesValues(t *testing.T) {
 			if r.IntN(3) == 0 {
 				fields["os_type"] = nil // read the Okta names, not the compact record
 			}
-			for k := range 3 {
-				row := newCellsRow(r, fields)
-				var want, got Event
-				wantErr := general.FromRow(getterRow(func(n string) []string { return fields[n] }), &want)
-				gotErr := fast.FromRow(row, &got)
-				require.Equal(t, wantErr, gotErr, "%s:%d layout %d", f, i+1, k)
-				require.Equal(t, want, got, "%s:%d layout %d", f, i+1, k)
-				rows++
-			}
+			checkLayouts(t, r, &fast, &general, fields, fmt.Sprintf("%s:%d", f, i+1))
+			rows += 3
 		}
 	}
 	require.Greater(t, rows, 100)
+}
+
+// checkLayouts reads fields through three random layouts of cells and through Values alone:
+// the Events must be the same. It returns how many layouts FromRow read as plain cells.
+func checkLayouts(t *testing.T, r *rand.Rand, fast, general *Extractor, fields map[string][]string, where string) (plain int) {
+	t.Helper()
+	for k := range 3 {
+		row := newCellsRow(r, fields)
+		var want, got Event
+		wantErr := general.FromRow(getterRow(func(n string) []string { return fields[n] }), &want)
+		gotErr := fast.FromRow(row, &got)
+		require.Equal(t, wantErr, gotErr, "%s layout %d", where, k)
+		require.Equal(t, want, got, "%s layout %d", where, k)
+		if row.cols.plainOnly(row.cells) {
+			plain++
+		}
+	}
+	return plain
 }
 
 // TestFromRowPlainCellsMatchesValues reads rows without compact records, most of them with
@@ -137,18 +148,8 @@ func TestFromRowPlainCellsMatchesValues(t *testing.T) {
 			if i%5 == 0 {
 				fields["os_type"] = []string{""} // an empty compact column
 			}
-			for k := range 3 {
-				row := newCellsRow(r, fields)
-				var want, got Event
-				wantErr := general.FromRow(getterRow(func(n string) []string { return fields[n] }), &want)
-				gotErr := fast.FromRow(row, &got)
-				require.Equal(t, wantErr, gotErr, "%s:%d layout %d", f, i+1, k)
-				require.Equal(t, want, got, "%s:%d layout %d", f, i+1, k)
-				rows++
-				if row.cols.plainOnly(row.cells) {
-					plain++
-				}
-			}
+			plain += checkLayouts(t, r, &fast, &general, fields, fmt.Sprintf("%s:%d", f, i+1))
+			rows += 3
 		}
 	}
 	require.Greater(t, plain, 100)
