@@ -294,7 +294,7 @@ func (x *Extractor) FromRow(r Row, e *Event) error {
 		}
 	}
 	if p := v[fTime]; e.Time == 0 && p != nil {
-		t, err := parseEpoch(view(p))
+		t, err := parseEpoch(p)
 		if err != nil {
 			return fmt.Errorf("session: fields: %w", err)
 		}
