@@ -312,15 +312,27 @@ func (x *Extractor) targets(r Row, e *Event) {
 	if len(types) == 0 {
 		return
 	}
-	ids := x.values(r, fTargetID, x.vals[1][:0])
-	logins := x.values(r, fTargetLogin, x.vals[2][:0])
-	names := x.values(r, fTargetName, x.vals[3][:0])
-	x.vals[1], x.vals[2], x.vals[3] = ids, logins, names
-	users := 0
+	users, named := 0, false
 	for _, t := range types {
-		if string(t) == "User" {
+		switch {
+		case string(t) == "User":
 			users++
+		case string(t) == "AppInstance" || isAuthenticator(view(t)):
+			named = true
 		}
+	}
+	// The other lists are read only for the types that use them: most targets are policies
+	// and app users, whose ids nothing reads (FromRow: 38M fewer instructions on 200 000
+	// rows of the fields-only stream).
+	var ids, logins, names [][]byte
+	if users > 0 {
+		ids = x.values(r, fTargetID, x.vals[1][:0])
+		logins = x.values(r, fTargetLogin, x.vals[2][:0])
+		x.vals[1], x.vals[2] = ids, logins
+	}
+	if named {
+		names = x.values(r, fTargetName, x.vals[3][:0])
+		x.vals[3] = names
 	}
 	at := func(vals [][]byte, i int) []byte {
 		var v []byte

@@ -171,3 +171,33 @@ func TestFromRowCellsNoValueSpellings(t *testing.T) {
 		}
 	}
 }
+
+// TestFromRowTargets reads target{}.* lists that skip the members nothing uses (ids of
+// policies, names of users) or lack them: each list is read only when a type needs it.
+func TestFromRowTargets(t *testing.T) {
+	type want struct{ id, login, app, factor string }
+	for _, tc := range []struct {
+		types, ids, logins, names []string
+		want                      want
+	}{
+		{nil, []string{"00u1"}, []string{"a@x"}, []string{"App"}, want{}},
+		{[]string{"PolicyEntity", "PolicyRule"}, []string{"0pa1", "0pr1"}, nil, []string{"P", "R"}, want{}},
+		{[]string{"AppInstance", "AppUser"}, []string{"0oa1", "0ua1"}, nil, []string{"Slack", "u"}, want{app: "Slack"}},
+		{[]string{"AppInstance", "AppUser"}, []string{"0oa1", "0ua1"}, nil, nil, want{}},
+		{[]string{"AuthenticatorEnrollment"}, []string{"pfd1"}, nil, []string{"Okta Verify"}, want{factor: "Okta Verify"}},
+		{[]string{"User"}, []string{"00u1"}, []string{"a@x"}, []string{"A"}, want{id: "00u1", login: "a@x"}},
+		{[]string{"User"}, []string{"unknown"}, []string{"a@x"}, nil, want{}},
+		{[]string{"AppInstance", "User"}, []string{"00u1"}, []string{"a@x"}, []string{"Slack", "A"}, want{id: "00u1", login: "a@x", app: "Slack"}},
+		{[]string{"AppInstance", "User", "User"}, []string{"00u1"}, nil, nil, want{}},
+		{[]string{"Factor", "User", "AppInstance"}, []string{"f1", "00u2", "0oa3"}, []string{"", "b@x", ""}, []string{"SMS", "B", "Mail"},
+			want{id: "00u2", login: "b@x", app: "Mail", factor: "SMS"}},
+	} {
+		fields := map[string][]string{"eventType": {"user.session.start"}, "_time": {"1581711537.7"},
+			"target{}.type": tc.types, "target{}.id": tc.ids, "target{}.alternateId": tc.logins, "target{}.displayName": tc.names}
+		var e Event
+		require.NoError(t, FromFields(func(n string) []string { return fields[n] }, &e))
+		require.Equal(t, tc.want, want{e.TargetID, e.TargetLogin, e.App, e.Factor}, "%q", tc.types)
+		var fast, general Extractor
+		checkLayouts(t, rand.New(rand.NewPCG(11, uint64(len(tc.types)))), &fast, &general, fields, fmt.Sprint(tc.types))
+	}
+}
