@@ -294,7 +294,7 @@ func (r *RowReader) fastRecord(start int) bool {
 			// An empty cell: Splunk's rows end in runs of them (the unused __mv_ twins),
 			// taken eight at a time where they can be (fastRecord: 12M fewer instructions
 			// on 200 000 rows of the fields-only stream, 60 a row).
-			if i+8 <= len(b) && binary.LittleEndian.Uint64(b[i : i+8 : i+8]) == one*',' {
+			if i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:i+8:i+8]) == one*',' {
 				e := b[i:i:i]
 				cells = append(cells, e, e, e, e, e, e, e, e)
 				i += 8
@@ -336,7 +336,7 @@ func (r *RowReader) fastRecord(start int) bool {
 					}
 					break
 				}
-				for m := below(binary.LittleEndian.Uint64(b[j : j+8 : j+8]), '-'); m != 0; m &= m - 1 {
+				for m := below(binary.LittleEndian.Uint64(b[j:j+8:j+8]), '-'); m != 0; m &= m - 1 {
 					if k := j + bits.TrailingZeros64(m)>>3; bareEnd[b[k]] {
 						j = k
 						break scan
