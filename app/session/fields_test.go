@@ -201,3 +201,23 @@ func TestFromRowTargets(t *testing.T) {
 		checkLayouts(t, rand.New(rand.NewPCG(11, uint64(len(tc.types)))), &fast, &general, fields, fmt.Sprint(tc.types))
 	}
 }
+
+// FuzzFromRowCells reads rows of fuzzed values (several values joined by newlines) through
+// cells laid out at random and through Values alone: the Events and errors must be the same.
+func FuzzFromRowCells(f *testing.F) {
+	f.Add(uint64(1), "user.session.start", "User", "SUCCESS", "1717287262.996", "", "AppInstance\nUser", "0oa1\n00u1", "")
+	f.Add(uint64(2), "policy.evaluate_sign_on", "null", "ALLOW\nDENY", "1717287262", "2024-01-01T00:00:00.123Z", "User", "unknown", "")
+	f.Add(uint64(3), "x", "", "", "soon", "", "", "", "user.session.start")
+	f.Fuzz(func(t *testing.T, seed uint64, typ, actorType, result, time, published, types, ids, osType string) {
+		fields := map[string][]string{}
+		for name, v := range map[string]string{"eventType": typ, "actor.type": actorType, "outcome.result": result,
+			"_time": time, "published": published, "target{}.type": types, "target{}.id": ids, "os_type": osType,
+			"actor.id": "00u1", "client.ipAddress": "10.0.0.1"} {
+			if v != "" {
+				fields[name] = strings.Split(v, "\n")
+			}
+		}
+		var fast, general Extractor
+		checkLayouts(t, rand.New(rand.NewPCG(seed, 1)), &fast, &general, fields, fmt.Sprint(seed))
+	})
+}
