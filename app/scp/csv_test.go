@@ -399,6 +399,17 @@ func TestRowReaderFastAndFullParseAgree(t *testing.T) {
 		"a,b\n\"unterminated,x\n",
 		"_raw,b\r\n\"{\"\"a\"\":\"\"b,\nc\"\"}\",x\r\n\"\"\"\"\"\"\",\"\"\"x\"\r\n\"a\"\"b\"c,x\n\"a\"\"b,x\n",
 	}
+	// Runs of empty cells of every length up to three words, at the start, middle and end of
+	// rows, before each line end.
+	for n := range 26 {
+		header := "a" + strings.Repeat(",c", n+1) + "\n"
+		for _, row := range []string{"x" + strings.Repeat(",", n+1), strings.Repeat(",", n+1) + "x",
+			"x" + strings.Repeat(",", n) + ",\"q\"", "\"q\"" + strings.Repeat(",", n) + ",y"} {
+			for _, end := range []string{"", "\n", "\r\n", "\n" + row} {
+				bodies = append(bodies, header+row+end)
+			}
+		}
+	}
 	for _, body := range bodies {
 		fast, slow := RowReader{}, RowReader{slow: true}
 		errFast, errSlow := fast.Reset([]byte(body)), slow.Reset([]byte(body))

@@ -93,14 +93,57 @@ type CellRow interface {
 }
 
 // Columns locates the fields of RowFields among the cells of a CellRow's rows.
-type Columns [numRowFields]struct{ plain, mv int }
+type Columns struct {
+	at [numRowFields]struct{ plain, mv int }
+	// Worked out once per chunk by Bind, for FromRow's plain-cell path.
+	single []fieldCell // the single-valued Okta fields (fType to fFactor, fPublished, fTime) with a plain cell
+	mvs    []int       // the __mv_ cells of those fields and of os_type
+	osType int         // the plain cell of os_type, -1 when absent
+}
 
 // Bind sets the columns from index, which returns the columns of a field's plain and __mv_
 // cells (-1 when absent) by name.
 func (c *Columns) Bind(index func(name string) (plain, mv int)) {
+	c.single, c.mvs = c.single[:0], c.mvs[:0]
 	for f, name := range RowFields {
-		c[f].plain, c[f].mv = index(name)
+		p, m := index(name)
+		c.at[f].plain, c.at[f].mv = p, m
+		switch {
+		case singleValued(f):
+			if p >= 0 {
+				c.single = append(c.single, fieldCell{f, p})
+			}
+			if m >= 0 {
+				c.mvs = append(c.mvs, m)
+			}
+		case f == fCompact+2 && m >= 0:
+			c.mvs = append(c.mvs, m)
+		}
 	}
+	c.osType = c.at[fCompact+2].plain
+}
+
+// fieldCell is a field (a position in RowFields) and the column of its plain cell.
+type fieldCell struct{ f, cell int }
+
+// singleValued reports whether FromRow reads field f as one value (target{}.* are lists).
+func singleValued(f int) bool {
+	return f < fTargetType || f == fPublished || f == fTime
+}
+
+// plainOnly reports whether every single-valued Okta field of the row is its plain cell: no
+// compact record (os_type empty), no multivalue (Splunk leaves the __mv_ cell of a single
+// value empty).
+func (c *Columns) plainOnly(cells [][]byte) bool {
+	if c.osType >= 0 && len(cells[c.osType]) > 0 {
+		return false
+	}
+	for _, m := range c.mvs {
+		if len(cells[m]) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // lowCardinality marks the fields (by position in RowFields) with a handful of distinct
@@ -166,10 +209,10 @@ func (x *Extractor) cell(f int) ([]byte, bool) {
 	if c == nil {
 		return nil, false
 	}
-	if m := c[f].mv; m >= 0 && len(x.cells[m]) > 0 {
+	if m := c.at[f].mv; m >= 0 && len(x.cells[m]) > 0 {
 		return nil, false
 	}
-	if p := c[f].plain; p >= 0 {
+	if p := c.at[f].plain; p >= 0 {
 		return x.cells[p], true
 	}
 	return nil, true
@@ -215,79 +258,116 @@ func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 // the row's bytes.
 func (x *Extractor) FromRow(r Row, e *Event) error {
 	x.bindRow(r)
-	x.vals[0] = x.values(r, fCompact+2, x.vals[0][:0]) // os_type
-	if len(x.vals[0]) > 0 && len(x.vals[0][0]) > 0 {
-		return x.fromCompact(r, e)
+	// v holds Event's strings, and t the first values of published and _time (nil for none).
+	var v [fFactor + 1]string
+	var t [2][]byte
+	if c := x.cols; c != nil && c.plainOnly(x.cells) {
+		// The common row: each field is its plain cell, read without a call per field and
+		// skipping the fields the chunk lacks; its string is made here, so that few
+		// values stay live across the calls that compare cached strings. FromRow and its
+		// helpers went from 351M to 220M instructions on 200 000 rows of the fields-only
+		// stream, with parseEpoch's and targets' own shortcuts.
+		for _, fc := range c.single {
+			f, b := fc.f, x.cells[fc.cell]
+			switch {
+			case isNone(view(b)):
+			case f <= fFactor:
+				v[f] = x.str(f, b)
+			default:
+				t[f-fPublished] = b
+			}
+		}
+	} else {
+		x.vals[0] = x.values(r, fCompact+2, x.vals[0][:0]) // os_type
+		if len(x.vals[0]) > 0 && len(x.vals[0][0]) > 0 {
+			return x.fromCompact(r, e)
+		}
+		for f := range v {
+			v[f] = x.str(f, x.one(r, f))
+		}
+		t[0], t[1] = x.one(r, fPublished), x.one(r, fTime)
 	}
-	typ := x.one(r, fType)
-	if typ == nil {
+	if v[fType] == "" {
 		return fmt.Errorf("session: fields: %w", ErrNotOkta)
 	}
 	*e = Event{
-		Ref: e.Ref, Type: x.str(fType, typ), UUID: view(x.one(r, fUUID)),
-		ActorID: x.str(fActorID, x.one(r, fActorID)), ActorType: x.str(fActorType, x.one(r, fActorType)),
-		ActorLogin: x.str(fActorLogin, x.one(r, fActorLogin)), ActorName: x.str(fActorName, x.one(r, fActorName)),
-		IP: x.str(fIP, x.one(r, fIP)), UserAgent: x.str(fUA, x.one(r, fUA)),
-		SessionID: x.str(fSession, x.one(r, fSession)),
-		Result:    x.str(fResult, x.one(r, fResult)), Reason: x.str(fReason, x.one(r, fReason)), Factor: x.str(fFactor, x.one(r, fFactor)),
+		Ref: e.Ref, Type: v[fType], UUID: v[fUUID], ActorID: v[fActorID], ActorType: v[fActorType],
+		ActorLogin: v[fActorLogin], ActorName: v[fActorName], IP: v[fIP], UserAgent: v[fUA],
+		SessionID: v[fSession], Result: v[fResult], Reason: v[fReason], Factor: v[fFactor],
 	}
+	x.targets(r, e)
+	if p := t[0]; p != nil {
+		if ms, err := parsePublished(view(p)); err == nil {
+			e.Time = ms
+		}
+	}
+	if p := t[1]; e.Time == 0 && p != nil {
+		ms, err := parseEpoch(p)
+		if err != nil {
+			return fmt.Errorf("session: fields: %w", err)
+		}
+		e.Time = ms
+	}
+	return nil
+}
+
+// targets fills the target fields of e from the row's target{}.* lists.
+func (x *Extractor) targets(r Row, e *Event) {
 	// Splunk lists target{}.* as parallel multivalues, which line up only when every target
 	// has the member; misaligned lists are read only where the guess below is safe.
 	types := x.values(r, fTargetType, x.vals[0][:0])
 	x.vals[0] = types
-	if len(types) > 0 {
-		ids := x.values(r, fTargetID, x.vals[1][:0])
-		logins := x.values(r, fTargetLogin, x.vals[2][:0])
-		names := x.values(r, fTargetName, x.vals[3][:0])
-		x.vals[1], x.vals[2], x.vals[3] = ids, logins, names
-		users := 0
-		for _, t := range types {
-			if string(t) == "User" {
-				users++
-			}
-		}
-		at := func(vals [][]byte, i int) []byte {
-			var v []byte
-			switch {
-			case len(vals) == len(types):
-				v = vals[i]
-			case len(vals) == 1 && users == 1 && string(types[i]) == "User":
-				// One value for one User target among targets that lack the member: most
-				// likely the User's, as Okta omits ids of apps and policies more often than
-				// of users.
-				v = vals[0]
-			}
-			if isNone(view(v)) {
-				return nil
-			}
-			return v
-		}
-		for i, t := range types {
-			switch {
-			case string(t) == "User" && e.TargetID == "" && at(ids, i) != nil:
-				e.TargetID, e.TargetLogin = x.str(fTargetID, at(ids, i)), x.str(fTargetLogin, at(logins, i))
-			case string(t) == "AppInstance" && e.App == "":
-				e.App = x.str(fTargetName, at(names, i))
-			case isAuthenticator(view(t)) && e.Factor == "":
-				e.Factor = x.str(fTargetName, at(names, i))
-			}
+	if len(types) == 0 {
+		return
+	}
+	users, named := 0, false
+	for _, t := range types {
+		switch {
+		case string(t) == "User":
+			users++
+		case string(t) == "AppInstance" || isAuthenticator(view(t)):
+			named = true
 		}
 	}
-	if p := x.one(r, fPublished); p != nil {
-		if t, err := parsePublished(view(p)); err == nil {
-			e.Time = t
+	// The other lists are read only for the types that use them: most targets are policies
+	// and app users, whose ids nothing reads (FromRow: 38M fewer instructions on 200 000
+	// rows of the fields-only stream).
+	var ids, logins, names [][]byte
+	if users > 0 {
+		ids = x.values(r, fTargetID, x.vals[1][:0])
+		logins = x.values(r, fTargetLogin, x.vals[2][:0])
+		x.vals[1], x.vals[2] = ids, logins
+	}
+	if named {
+		names = x.values(r, fTargetName, x.vals[3][:0])
+		x.vals[3] = names
+	}
+	at := func(vals [][]byte, i int) []byte {
+		var v []byte
+		switch {
+		case len(vals) == len(types):
+			v = vals[i]
+		case len(vals) == 1 && users == 1 && string(types[i]) == "User":
+			// One value for one User target among targets that lack the member: most
+			// likely the User's, as Okta omits ids of apps and policies more often than
+			// of users.
+			v = vals[0]
+		}
+		if isNone(view(v)) {
+			return nil
+		}
+		return v
+	}
+	for i, t := range types {
+		switch {
+		case string(t) == "User" && e.TargetID == "" && at(ids, i) != nil:
+			e.TargetID, e.TargetLogin = x.str(fTargetID, at(ids, i)), x.str(fTargetLogin, at(logins, i))
+		case string(t) == "AppInstance" && e.App == "":
+			e.App = x.str(fTargetName, at(names, i))
+		case isAuthenticator(view(t)) && e.Factor == "":
+			e.Factor = x.str(fTargetName, at(names, i))
 		}
 	}
-	if e.Time == 0 {
-		if p := x.one(r, fTime); p != nil {
-			t, err := parseEpoch(view(p))
-			if err != nil {
-				return fmt.Errorf("session: fields: %w", err)
-			}
-			e.Time = t
-		}
-	}
-	return nil
 }
 
 // fromCompact reads the fields Event.Compact wrote.

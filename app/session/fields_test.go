@@ -102,18 +102,58 @@ func TestFromRowCellsMatchesValues(t *testing.T) {
 			if r.IntN(3) == 0 {
 				fields["os_type"] = nil // read the Okta names, not the compact record
 			}
-			for k := range 3 {
-				row := newCellsRow(r, fields)
-				var want, got Event
-				wantErr := general.FromRow(getterRow(func(n string) []string { return fields[n] }), &want)
-				gotErr := fast.FromRow(row, &got)
-				require.Equal(t, wantErr, gotErr, "%s:%d layout %d", f, i+1, k)
-				require.Equal(t, want, got, "%s:%d layout %d", f, i+1, k)
-				rows++
-			}
+			checkLayouts(t, r, &fast, &general, fields, fmt.Sprintf("%s:%d", f, i+1))
+			rows += 3
 		}
 	}
 	require.Greater(t, rows, 100)
+}
+
+// checkLayouts reads fields through three random layouts of cells and through Values alone:
+// the Events must be the same. It returns how many layouts FromRow read as plain cells.
+func checkLayouts(t *testing.T, r *rand.Rand, fast, general *Extractor, fields map[string][]string, where string) (plain int) {
+	t.Helper()
+	for k := range 3 {
+		row := newCellsRow(r, fields)
+		var want, got Event
+		wantErr := general.FromRow(getterRow(func(n string) []string { return fields[n] }), &want)
+		gotErr := fast.FromRow(row, &got)
+		require.Equal(t, wantErr, gotErr, "%s layout %d", where, k)
+		require.Equal(t, want, got, "%s layout %d", where, k)
+		if row.cols.plainOnly(row.cells) {
+			plain++
+		}
+	}
+	return plain
+}
+
+// TestFromRowPlainCellsMatchesValues reads rows without compact records, most of them with
+// every single-valued field in its plain cell (the path FromRow takes without a call per
+// field), through their cells and through Values alone: the Events must be the same.
+func TestFromRowPlainCellsMatchesValues(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	var fast, general Extractor
+	rows, plain := 0, 0
+	for _, f := range append(sampleFiles, "../scenarios/sspr.ndjson", "../scenarios/app_signin.ndjson", "../scenarios/signin_success_push.ndjson") {
+		for i, line := range readLines(t, filepath.Join("testdata", "okta-samples", f)) {
+			fields := flatten(line)
+			switch i % 4 {
+			case 0:
+				fields["_time"] = []string{"1581711537.7"}
+			case 1:
+				fields["_time"] = []string{"x"} // an error unless published is read
+			case 2:
+				fields["outcome.result"] = []string{"SUCCESS", "FAILURE"} // a multivalue
+			}
+			if i%5 == 0 {
+				fields["os_type"] = []string{""} // an empty compact column
+			}
+			plain += checkLayouts(t, r, &fast, &general, fields, fmt.Sprintf("%s:%d", f, i+1))
+			rows += 3
+		}
+	}
+	require.Greater(t, plain, 100)
+	require.Greater(t, rows-plain, 50)
 }
 
 func TestFromRowCellsNoValueSpellings(t *testing.T) {
@@ -130,4 +170,54 @@ func TestFromRowCellsNoValueSpellings(t *testing.T) {
 			require.Equal(t, want, got, fmt.Sprintf("%q layout %d", none, k))
 		}
 	}
+}
+
+// TestFromRowTargets reads target{}.* lists that skip the members nothing uses (ids of
+// policies, names of users) or lack them: each list is read only when a type needs it.
+func TestFromRowTargets(t *testing.T) {
+	type want struct{ id, login, app, factor string }
+	for _, tc := range []struct {
+		types, ids, logins, names []string
+		want                      want
+	}{
+		{nil, []string{"00u1"}, []string{"a@x"}, []string{"App"}, want{}},
+		{[]string{"PolicyEntity", "PolicyRule"}, []string{"0pa1", "0pr1"}, nil, []string{"P", "R"}, want{}},
+		{[]string{"AppInstance", "AppUser"}, []string{"0oa1", "0ua1"}, nil, []string{"Slack", "u"}, want{app: "Slack"}},
+		{[]string{"AppInstance", "AppUser"}, []string{"0oa1", "0ua1"}, nil, nil, want{}},
+		{[]string{"AuthenticatorEnrollment"}, []string{"pfd1"}, nil, []string{"Okta Verify"}, want{factor: "Okta Verify"}},
+		{[]string{"User"}, []string{"00u1"}, []string{"a@x"}, []string{"A"}, want{id: "00u1", login: "a@x"}},
+		{[]string{"User"}, []string{"unknown"}, []string{"a@x"}, nil, want{}},
+		{[]string{"AppInstance", "User"}, []string{"00u1"}, []string{"a@x"}, []string{"Slack", "A"}, want{id: "00u1", login: "a@x", app: "Slack"}},
+		{[]string{"AppInstance", "User", "User"}, []string{"00u1"}, nil, nil, want{}},
+		{[]string{"Factor", "User", "AppInstance"}, []string{"f1", "00u2", "0oa3"}, []string{"", "b@x", ""}, []string{"SMS", "B", "Mail"},
+			want{id: "00u2", login: "b@x", app: "Mail", factor: "SMS"}},
+	} {
+		fields := map[string][]string{"eventType": {"user.session.start"}, "_time": {"1581711537.7"},
+			"target{}.type": tc.types, "target{}.id": tc.ids, "target{}.alternateId": tc.logins, "target{}.displayName": tc.names}
+		var e Event
+		require.NoError(t, FromFields(func(n string) []string { return fields[n] }, &e))
+		require.Equal(t, tc.want, want{e.TargetID, e.TargetLogin, e.App, e.Factor}, "%q", tc.types)
+		var fast, general Extractor
+		checkLayouts(t, rand.New(rand.NewPCG(11, uint64(len(tc.types)))), &fast, &general, fields, fmt.Sprint(tc.types))
+	}
+}
+
+// FuzzFromRowCells reads rows of fuzzed values (several values joined by newlines) through
+// cells laid out at random and through Values alone: the Events and errors must be the same.
+func FuzzFromRowCells(f *testing.F) {
+	f.Add(uint64(1), "user.session.start", "User", "SUCCESS", "1717287262.996", "", "AppInstance\nUser", "0oa1\n00u1", "")
+	f.Add(uint64(2), "policy.evaluate_sign_on", "null", "ALLOW\nDENY", "1717287262", "2024-01-01T00:00:00.123Z", "User", "unknown", "")
+	f.Add(uint64(3), "x", "", "", "soon", "", "", "", "user.session.start")
+	f.Fuzz(func(t *testing.T, seed uint64, typ, actorType, result, time, published, types, ids, osType string) {
+		fields := map[string][]string{}
+		for name, v := range map[string]string{"eventType": typ, "actor.type": actorType, "outcome.result": result,
+			"_time": time, "published": published, "target{}.type": types, "target{}.id": ids, "os_type": osType,
+			"actor.id": "00u1", "client.ipAddress": "10.0.0.1"} {
+			if v != "" {
+				fields[name] = strings.Split(v, "\n")
+			}
+		}
+		var fast, general Extractor
+		checkLayouts(t, rand.New(rand.NewPCG(seed, 1)), &fast, &general, fields, fmt.Sprint(seed))
+	})
 }

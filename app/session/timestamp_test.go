@@ -1,9 +1,11 @@
 package session
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -17,11 +19,40 @@ var epochInputs = []string{
 	"00000000000001.5", "+1717287262.996", "-1.5", "-0", "", ".5", "17172x", "1717287262.9x9",
 	"1717287262.99x", "1717287262,996", "1717287262.996.1", " 1717287262", "1717287262 ",
 	"12345678901234567890", "1_000", "\xff",
+	// Ten digits and a point, the form read eight digits at a time.
+	"0000000000.000", "9999999999.999", "1717287262.9999999", "1717287262.0", "1717287262.00",
+	"171728726/.996", "17172872:2.996", "/717287262.996", ":717287262.996", "1717287262./96",
+	"1717287262.99:", "1717287262.:96", "1717287262.-96", "1717287262.996x", "1717287262.996 ",
+	"1717287\x002.996", "171728\xb6262.996", "1717287262.99\xb6", "17172872621.996",
+}
+
+// TestEightDigits checks the word-at-a-time parse against strconv for every byte at every
+// position of a valid number.
+func TestEightDigits(t *testing.T) {
+	for pos := range 8 {
+		for c := range 256 {
+			b := []byte("12345678")
+			b[pos] = byte(c)
+			got, ok := eightDigits(binary.LittleEndian.Uint64(b))
+			want, err := strconv.ParseUint(string(b), 10, 64)
+			ok2 := err == nil
+			require.Equal(t, ok2, ok, "%q", b)
+			if ok {
+				require.Equal(t, want, got, "%q", b)
+			}
+		}
+	}
+	for _, s := range []string{"00000000", "99999999", "10000000", "00000001", "17172872"} {
+		got, ok := eightDigits(binary.LittleEndian.Uint64([]byte(s)))
+		want, _ := strconv.ParseUint(s, 10, 64)
+		require.True(t, ok, s)
+		require.Equal(t, want, got, s)
+	}
 }
 
 func TestParseEpochMatchesSlowPath(t *testing.T) {
 	for _, s := range epochInputs {
-		got, err := parseEpoch(s)
+		got, err := parseEpoch([]byte(s))
 		want, wantErr := parseEpochSlow(s)
 		assert.Equal(t, want, got, "%q", s)
 		if wantErr != nil {
@@ -30,10 +61,10 @@ func TestParseEpochMatchesSlowPath(t *testing.T) {
 			assert.NoError(t, err, "%q", s)
 		}
 	}
-	ms, err := parseEpoch("1717287262.996")
+	ms, err := parseEpoch([]byte("1717287262.996"))
 	require.NoError(t, err)
 	assert.Equal(t, int64(1717287262996), ms)
-	_, err = parseEpoch("1099511627777")
+	_, err = parseEpoch([]byte("1099511627777"))
 	assert.ErrorIs(t, err, errTimestamp)
 }
 
@@ -42,7 +73,7 @@ func FuzzParseEpoch(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got, err := parseEpoch(s)
+		got, err := parseEpoch([]byte(s))
 		want, wantErr := parseEpochSlow(s)
 		if got != want || (err == nil) != (wantErr == nil) || (err != nil && err.Error() != wantErr.Error()) {
 			t.Fatalf("parseEpoch(%q) = %d, %v; the slow path says %d, %v", s, got, err, want, wantErr)
