@@ -150,40 +150,137 @@ func appendValue(dst []byte, s string) []byte {
 
 // Decimal writes the number v/10^scale as a cell, with exactly scale digits after the point
 // (none and no point when scale is 0; scale is at most 18): 1717200000123 at scale 3 is
-// 1717200000.123, 5 is 0.005. Digits need no quoting, so they go straight into the body,
-// without the scan Value makes.
+// 1717200000.123, 5 is 0.005. Digits need no quoting, so they go straight into the body's
+// spare capacity, without the scan Value makes: the length is known from the digit count,
+// and the digits are written from the last one back, two per division by 100 (as strconv
+// does), with fast paths for a single digit and for epoch milliseconds. Against one digit
+// per division through a stack array and a copy, on the fields-only stream (8 numbers a
+// sequence, 4 of them times): Decimal 120M -> 35M instructions, the command 1,585M ->
+// 1,511M (GC off).
 func (w *RowWriter) Decimal(v int64, scale int) {
 	if !w.cell() {
 		return
 	}
+	o := len(w.body)
+	if cap(w.body)-o < decimalRoom {
+		w.body = slices.Grow(w.body, decimalRoom)
+	}
+	switch {
+	case scale == 3 && v >= 1e12 && v < 1e13:
+		// Epoch milliseconds from 2001 to 2286, half of a sequence's numbers: a fixed layout.
+		w.body = putMillis(w.body, uint64(v))
+		return
+	case scale <= 0 && uint64(v) < 10:
+		// Most counts.
+		w.body = append(w.body, byte('0'+v), ',', ',')
+		return
+	}
+	scale = min(max(scale, 0), 18)
 	u := uint64(v)
+	size := 2 // the cell's comma and its empty twin's
 	if v < 0 {
 		u = -u
+		size++
 	}
-	// From the last digit back: the scale digits, the point, then the whole part.
-	var d [24]byte
-	i := len(d)
-	for range min(scale, 18) {
-		i--
-		d[i] = byte('0' + u%10)
-		u /= 10
+	if n := decimalDigits(u); scale == 0 {
+		size += n
+	} else {
+		size += max(n, scale+1) + 1 // at least "0." before the scale digits
 	}
-	if i < len(d) {
-		i--
-		d[i] = '.'
+	// The cell is written through an array of 256 bytes indexed by uint8, which needs no
+	// bounds checks: they were a third of the instructions (size is at most 24).
+	b := (*[decimalRoom]byte)(w.body[o : o+decimalRoom])
+	w.body = w.body[:o+size]
+	i := uint8(size - 2)
+	b[i], b[i+1] = ',', ','
+	for k := scale; k >= 2; k -= 2 {
+		q := u / 100
+		i -= 2
+		p := digitPairs[uint8(u-q*100)]
+		b[i], b[i+1] = byte(p), byte(p>>8)
+		u = q
 	}
-	for {
+	if scale&1 != 0 {
+		q := u / 10
 		i--
-		d[i] = byte('0' + u%10)
-		if u /= 10; u == 0 {
-			break
-		}
+		b[i] = byte('0' + u - q*10)
+		u = q
+	}
+	if scale > 0 {
+		i--
+		b[i] = '.'
+	}
+	for u >= 100 {
+		q := u / 100
+		i -= 2
+		p := digitPairs[uint8(u-q*100)]
+		b[i], b[i+1] = byte(p), byte(p>>8)
+		u = q
+	}
+	if u >= 10 {
+		i -= 2
+		p := digitPairs[uint8(u)]
+		b[i], b[i+1] = byte(p), byte(p>>8)
+	} else {
+		i--
+		b[i] = byte('0' + u)
 	}
 	if v < 0 {
-		i--
-		d[i] = '-'
+		b[0] = '-'
 	}
-	w.body = append(append(w.body, d[i:]...), ',', ',')
+}
+
+// decimalRoom is the spare capacity Decimal makes sure of, more than a cell's 24 bytes at
+// most (a sign, 20 digits, a point, the commas) so that the cell can be written through an
+// array indexed by uint8.
+const decimalRoom = 256
+
+// digitPairs holds the two digits of 0 to 99 as little-endian pairs ("00" to "99"),
+// padded to 256 entries for the same reason.
+var digitPairs = func() (t [256]uint16) {
+	for i := range 100 {
+		t[i] = uint16('0'+i/10) | uint16('0'+i%10)<<8
+	}
+	return t
+}()
+
+// putMillis appends epoch milliseconds of 13 digits as a cell: 10 digits, the point, 3 digits
+// and the commas, written at fixed places two digits at a time (dst has 16 bytes to spare).
+func putMillis(dst []byte, u uint64) []byte {
+	o := len(dst)
+	b := (*[16]byte)(dst[o : o+16])
+	s := u / 1000
+	ms := u - s*1000
+	h := ms / 100
+	b[11] = byte('0' + h)
+	binary.LittleEndian.PutUint16(b[12:], digitPairs[uint8(ms-h*100)])
+	b[10] = '.'
+	b[14], b[15] = ',', ','
+	// Unrolled: the loop's own counting was a fifth of the instructions.
+	q := s / 100
+	binary.LittleEndian.PutUint16(b[8:], digitPairs[uint8(s-q*100)])
+	s, q = q, q/100
+	binary.LittleEndian.PutUint16(b[6:], digitPairs[uint8(s-q*100)])
+	s, q = q, q/100
+	binary.LittleEndian.PutUint16(b[4:], digitPairs[uint8(s-q*100)])
+	s, q = q, q/100
+	binary.LittleEndian.PutUint16(b[2:], digitPairs[uint8(s-q*100)])
+	binary.LittleEndian.PutUint16(b[0:], digitPairs[uint8(q)]) // q < 100: s had 10 digits
+	return dst[:o+16]
+}
+
+// pow10 holds 10^0 to 10^19, all the powers of ten a uint64 holds.
+var pow10 = [20]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
+
+// decimalDigits returns how many decimal digits u has (1 for 0): log10 from the bit length
+// (1233/4096 is just above log10(2)), corrected by one comparison.
+func decimalDigits(u uint64) int {
+	u |= 1 // 0 has a digit too; the bit changes no other count, as 10^t is even for t > 0
+	t := bits.Len64(u) * 1233 >> 12
+	if u >= pow10[t] {
+		t++
+	}
+	return t
 }
 
 // ValueBytes is Value for bytes.
