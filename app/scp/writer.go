@@ -56,6 +56,9 @@ func (w *RowWriter) SetFields(names ...string) error {
 	if len(names) == 0 {
 		return errors.New("scp: SetFields with no fields")
 	}
+	if len(w.fields) == 0 && w.cells > 0 {
+		w.err = ErrNoFields // the row begun before SetFields, whose cells go with the old body
+	}
 	w.fields = append(w.fields[:0], names...)
 	w.body = w.body[:0]
 	for i, name := range names {
@@ -74,78 +77,60 @@ func (w *RowWriter) SetFields(names ...string) error {
 // Fields returns the declared fields.
 func (w *RowWriter) Fields() []string { return w.fields }
 
-// cell counts a cell of the row; false (and the row spoiled) before SetFields. Every cell
-// is written with the comma that follows it, so a cell costs no test for being the first;
-// EndRow turns the row's last comma into the line end.
-func (w *RowWriter) cell() bool {
-	if len(w.fields) == 0 {
-		w.err = ErrNoFields
-		return false
-	}
-	w.cells++
-	return true
-}
-
-// Value writes a single-valued cell; "" writes an empty one.
+// Value writes a single-valued cell; "" writes an empty one. Every cell is written with the
+// comma that follows it, so a cell costs no test for being the first; EndRow turns the row's
+// last comma into the line end. A cell before SetFields is written too, and EndRow drops its
+// row: no cell method tests for the fields.
+//
+// The common cell needs no quotes and is a few words long: it is copied a word at a time,
+// its tail as a last word overlapping the one before, while the bytes below '-' (which
+// include every byte that needs quoting) are gathered in one mask; only a cell with such a
+// byte (a space, say) is looked at again, by quotable. Against a separate appendValue that
+// looked up every such byte as it came and a test for the fields in every cell: Value 138M
+// -> 112M instructions on the fields-only stream.
 func (w *RowWriter) Value(v string) {
-	if !w.cell() {
-		return
-	}
+	w.cells++
 	if v == "" {
-		// A third of a sequence's cells: its comma and its empty twin's.
+		// A third of a sequence's cells: their comma and their empty twin's.
 		w.body = append(w.body, ',', ',')
 		return
 	}
-	w.body = appendValue(w.body, v)
-}
-
-// appendValue appends s as a cell, quoted when it needs it, then the empty __mv_ twin's
-// comma and the comma after that. The common cell needs no quotes and is a few words long:
-// it is checked and copied in the same pass, a word at a time, its tail as a last word
-// overlapping the one before, instead of being checked by quotable and then copied.
-func appendValue(dst []byte, s string) []byte {
-	n, o := len(s), len(dst)
-	if cap(dst)-o < n+8 {
-		dst = slices.Grow(dst, n+8)
+	n, o := len(v), len(w.body)
+	if cap(w.body)-o < n+8 {
+		w.body = slices.Grow(w.body, n+8)
 	}
-	buf := dst[o : o+n+8]
-	src := unsafe.Slice(unsafe.StringData(s), n) // read only
+	buf := w.body[o : o+n+2]
+	src := unsafe.Slice(unsafe.StringData(v), n) // read only
+	var m uint64
 	switch {
 	case n >= 8:
-		for i := 0; ; i += 8 {
-			if i+8 > n {
-				i = n - 8
-			}
+		for i := 0; i < n-8; i += 8 {
 			x := binary.LittleEndian.Uint64(src[i:])
-			for m := below(x, '-'); m != 0; m &= m - 1 {
-				if needsQuote[src[i+bits.TrailingZeros64(m)>>3]] {
-					return append(appendQuoted(dst[:o], s), ',', ',')
-				}
-			}
+			m |= below(x, '-')
 			binary.LittleEndian.PutUint64(buf[i:], x)
-			if i+8 == n {
-				break
-			}
 		}
+		x := binary.LittleEndian.Uint64(src[n-8:])
+		m |= below(x, '-')
+		binary.LittleEndian.PutUint64(buf[n-8:], x)
 	case n >= 4:
 		lo, hi := binary.LittleEndian.Uint32(src), binary.LittleEndian.Uint32(src[n-4:])
-		for m := below(uint64(lo)|uint64(hi)<<32, '-'); m != 0; m &= m - 1 {
-			if k := bits.TrailingZeros64(m) >> 3; (k < 4 && needsQuote[src[k]]) || (k >= 4 && needsQuote[src[n-8+k]]) {
-				return append(appendQuoted(dst[:o], s), ',', ',')
-			}
-		}
+		m = below(uint64(lo)|uint64(hi)<<32, '-')
 		binary.LittleEndian.PutUint32(buf, lo)
 		binary.LittleEndian.PutUint32(buf[n-4:], hi)
 	default:
-		for i := range n {
-			if needsQuote[src[i]] {
-				return append(appendQuoted(dst[:o], s), ',', ',')
+		for i, c := range src {
+			if c < '-' {
+				m = 1
 			}
-			buf[i] = src[i]
+			buf[i] = c
 		}
 	}
+	if m != 0 && quotable(v) {
+		w.body = append(appendQuoted(w.body[:o], v), ',', ',')
+		return
+	}
 	buf[n], buf[n+1] = ',', ','
-	return dst[:o+n+2]
+	w.body = w.body[:o+n+2]
 }
 
 // Decimal writes the number v/10^scale as a cell, with exactly scale digits after the point
@@ -158,9 +143,7 @@ func appendValue(dst []byte, s string) []byte {
 // sequence, 4 of them times): Decimal 120M -> 35M instructions, the command 1,585M ->
 // 1,511M (GC off).
 func (w *RowWriter) Decimal(v int64, scale int) {
-	if !w.cell() {
-		return
-	}
+	w.cells++
 	o := len(w.body)
 	if cap(w.body)-o < decimalRoom {
 		w.body = slices.Grow(w.body, decimalRoom)
@@ -295,9 +278,7 @@ func (w *RowWriter) Values(vs []string) {
 	case 1:
 		w.Value(vs[0])
 	default:
-		if !w.cell() {
-			return
-		}
+		w.cells++
 		if !anyEscape(vs) {
 			// The common case (step names, uuids): nothing to double in either column.
 			w.body = append(w.body, '"')
@@ -387,16 +368,18 @@ func anyEscape(vs []string) bool {
 // Cell writes a cell from its two columns as a RowReader returns them (Value and MV), to pass
 // an input field through unchanged.
 func (w *RowWriter) Cell(plain, mv []byte) {
-	if w.cell() {
-		w.body = append(appendCell(w.body, bstr(plain)), ',')
-		w.body = append(appendCell(w.body, bstr(mv)), ',')
-	}
+	w.cells++
+	w.body = append(appendCell(w.body, bstr(plain)), ',')
+	w.body = append(appendCell(w.body, bstr(mv)), ',')
 }
 
 // EndRow finishes the row. A row with a cell count other than the field count is dropped and
 // reported.
 func (w *RowWriter) EndRow() error {
 	err := w.err
+	if err == nil && len(w.fields) == 0 {
+		err = ErrNoFields
+	}
 	if err == nil && w.cells != len(w.fields) {
 		err = fmt.Errorf("scp: row with %d cells for %d fields: %w", w.cells, len(w.fields), ErrFieldCount)
 	}
