@@ -101,3 +101,23 @@ func TestCellsBeforeSetFields(t *testing.T) {
 	assert.Equal(t, "f,__mv_f,g,__mv_g\r\n1,,2,\r\n", string(w.Body()))
 	assert.Equal(t, 1, w.Rows())
 }
+
+// TestDecimalRepeatsMillis: a time written again (a sequence's _time and start) is copied
+// from the last one; whatever comes between, the cells must be Decimal's.
+func TestDecimalRepeatsMillis(t *testing.T) {
+	var w RowWriter
+	require.NoError(t, w.SetFields("n"))
+	seq := []int64{1717287262996, 1717287262996, 1717287262997, 1717287262996, 1e12, 1e12, 1e13 - 1, 1e13 - 1, 1e13, 1e13, 0, 0, 1717287262996}
+	for i, v := range seq {
+		for _, scale := range []int{3, 3, 0, 3} {
+			start := len(w.body)
+			w.Decimal(v, scale)
+			require.Equal(t, decimalReference(v, scale), string(w.body[start:]), "value %d (%d) scale %d", i, v, scale)
+			require.NoError(t, w.EndRow())
+		}
+		if i == 6 {
+			w.Reset()
+			require.NoError(t, w.SetFields("n"))
+		}
+	}
+}

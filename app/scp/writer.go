@@ -26,6 +26,9 @@ type RowWriter struct {
 	mv       []byte
 	err      error
 	shared   *[sharedSlots]sharedCell // SharedValues' cells, made on first use
+
+	millis     int64    // the last epoch milliseconds Decimal wrote (0: none)
+	millisCell [16]byte // and its cell
 }
 
 // sharedSlots is how many lists SharedValues remembers: a flow's step lists are a few dozen.
@@ -167,7 +170,17 @@ func (w *RowWriter) Decimal(v int64, scale int) {
 	switch {
 	case scale == 3 && v >= 1e12 && v < 1e13:
 		// Epoch milliseconds from 2001 to 2286, half of a sequence's numbers: a fixed layout.
-		w.body = putMillis(w.body, uint64(v))
+		// A sequence's _time and start are the same: the second is copied (1,449M -> 1,439M
+		// instructions for the command on the fields-only stream, with putMillis writing
+		// into the body's array).
+		b := (*[16]byte)(w.body[o : o+16])
+		if v == w.millis {
+			*b = w.millisCell
+		} else {
+			putMillis(b, uint64(v))
+			w.millis, w.millisCell = v, *b
+		}
+		w.body = w.body[:o+16]
 		return
 	case scale <= 0 && uint64(v) < 10:
 		// Most counts.
@@ -243,11 +256,9 @@ var digitPairs = func() (t [256]uint16) {
 	return t
 }()
 
-// putMillis appends epoch milliseconds of 13 digits as a cell: 10 digits, the point, 3 digits
-// and the commas, written at fixed places two digits at a time (dst has 16 bytes to spare).
-func putMillis(dst []byte, u uint64) []byte {
-	o := len(dst)
-	b := (*[16]byte)(dst[o : o+16])
+// putMillis writes epoch milliseconds of 13 digits as a cell: 10 digits, the point, 3 digits
+// and the commas, at fixed places, two digits at a time.
+func putMillis(b *[16]byte, u uint64) {
 	s := u / 1000
 	ms := u - s*1000
 	h := ms / 100
@@ -265,7 +276,6 @@ func putMillis(dst []byte, u uint64) []byte {
 	s, q = q, q/100
 	binary.LittleEndian.PutUint16(b[2:], digitPairs[uint8(s-q*100)])
 	binary.LittleEndian.PutUint16(b[0:], digitPairs[uint8(q)]) // q < 100: s had 10 digits
-	return dst[:o+16]
 }
 
 // pow10 holds 10^0 to 10^19, all the powers of ten a uint64 holds.
