@@ -47,12 +47,13 @@ type Sequence struct {
 
 	buf   []byte       // WriteCells' scratch for numbers
 	bytes bytesDecimal // WriteCells' numbers for a CellWriter that does not write them itself
+	plain plainShared  // WriteCells' lists for a CellWriter that does not share them
 }
 
 // Clone returns a copy that shares nothing with the engine.
 func (s *Sequence) Clone() *Sequence {
 	c := *s
-	c.buf, c.bytes = nil, bytesDecimal{}
+	c.buf, c.bytes, c.plain = nil, bytesDecimal{}, plainShared{}
 	for _, p := range []*[]string{&c.Missing, &c.SrcIP, &c.UserAgent, &c.Steps, &c.MFAFactors, &c.Reasons, &c.UUIDs} {
 		*p = append([]string(nil), (*p)...)
 	}
@@ -128,9 +129,10 @@ type decimalWriter interface {
 // WriteCells writes the row Fields returns, cell by cell, without building it: the fast path
 // for a command that streams sequences into its reply.
 func (s *Sequence) WriteCells(w CellWriter) {
-	shared := w.Values
-	if sv, ok := w.(sharedValuer); ok {
-		shared = sv.SharedValues
+	shared, ok := w.(sharedValuer)
+	if !ok {
+		s.plain = plainShared{w}
+		shared = &s.plain
 	}
 	// A negative time (never from the engine) goes through appendEpoch, whose form Decimal
 	// need not copy; when all four times are not negative, so is the duration.
@@ -148,7 +150,7 @@ func (s *Sequence) WriteCells(w CellWriter) {
 	w.Value(s.Flow.String())
 	w.Value(s.Status)
 	w.Value(stopped)
-	shared(s.Missing)
+	shared.SharedValues(s.Missing)
 	w.Value(s.UserID)
 	w.Value(s.User)
 	w.Value(s.SessionID)
@@ -160,7 +162,7 @@ func (s *Sequence) WriteCells(w CellWriter) {
 	dw.Decimal(s.End, 3)
 	dw.Decimal(s.End-s.Start, 3)
 	dw.Decimal(int64(s.EventCount), 0)
-	shared(s.Steps)
+	shared.SharedValues(s.Steps)
 	w.Values(s.MFAFactors)
 	dw.Decimal(int64(s.MFASent), 0)
 	dw.Decimal(int64(s.MFAVerified), 0)
@@ -168,6 +170,13 @@ func (s *Sequence) WriteCells(w CellWriter) {
 	w.Values(s.Reasons)
 	w.Values(s.UUIDs)
 }
+
+// plainShared is a sharedValuer that writes every list through Values: WriteCells calls
+// SharedValues through an interface, not a method value's wrapper.
+type plainShared struct{ w CellWriter }
+
+// SharedValues writes vs as Values does.
+func (p *plainShared) SharedValues(vs []string) { p.w.Values(vs) }
 
 // bytesDecimal is a decimalWriter through a CellWriter's ValueBytes, for the times as
 // formatEpoch writes them (scale 3) and for counts (scale 0), the only numbers of a row.
