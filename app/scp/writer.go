@@ -34,8 +34,8 @@ type RowWriter struct {
 // sharedSets is how many pairs of lists SharedValues remembers: a flow's step lists are a few
 // dozen. Two lists to a set, so that two frequent lists whose hashes meet do not push each
 // other out on every row: with one list to a slot, which lists met depended on where the
-// linker put the strings, and one build in two missed a list in three (a difference of 6M
-// instructions on the fields-only stream).
+// linker put the strings. On the fields-only stream one build wrote 76 lists anew, another
+// of the same code 2,935 of some 41,000, which cost it 13M instructions.
 const sharedSets = 128
 
 // sharedSet is a set of SharedValues' cells, and which of them was used last.
