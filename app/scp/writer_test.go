@@ -79,7 +79,12 @@ func decimalReference(v int64, scale int) string {
 }
 
 func TestDecimal(t *testing.T) {
-	values := []int64{0, 1, 5, 9, 10, 999, 1000, 1001, 1717287262996, -1, -5, -1000, -1717287262996, math.MaxInt64, math.MinInt64, math.MinInt64 + 1}
+	// Around the fast paths' edges too: one digit, and the 13-digit epoch milliseconds.
+	values := []int64{0, 1, 5, 9, 10, 11, 99, 100, 999, 1000, 1001, 1717287262996, -1, -5, -9, -10, -1000, -1717287262996,
+		1e12 - 1, 1e12, 1e12 + 1, 1e13 - 1, 1e13, 1e13 + 1, -1e12, 1e12 + 9, 9999999999000, math.MaxInt64, math.MinInt64, math.MinInt64 + 1}
+	for p := int64(1); p <= 1e18; p *= 10 {
+		values = append(values, p-1, p, p+1, -p)
+	}
 	r := rand.New(rand.NewPCG(13, 14))
 	for range 2000 {
 		values = append(values, r.Int64(), -r.Int64N(1e15), r.Int64N(1e4))
@@ -87,7 +92,7 @@ func TestDecimal(t *testing.T) {
 	var w RowWriter
 	require.NoError(t, w.SetFields("n"))
 	for _, v := range values {
-		for _, scale := range []int{-1, 0, 1, 3, 9, 18, 19, 25} {
+		for _, scale := range []int{-1, 0, 1, 2, 3, 4, 9, 18, 19, 25} {
 			start := len(w.body)
 			w.Decimal(v, scale)
 			require.Equal(t, decimalReference(v, scale), string(w.body[start:]), "%d scale %d", v, scale)
@@ -104,4 +109,22 @@ func TestDecimal(t *testing.T) {
 	var none RowWriter
 	none.Decimal(1, 0)
 	assert.ErrorIs(t, none.EndRow(), ErrNoFields)
+}
+
+func TestDecimalDigits(t *testing.T) {
+	assert.Equal(t, 1, decimalDigits(0))
+	assert.Equal(t, 20, decimalDigits(math.MaxUint64))
+	for u := uint64(1); u <= 1e19; u *= 10 {
+		for _, v := range []uint64{u - 1, u, u + 1, 2 * u, 5*u - 1} {
+			assert.Equal(t, len(fmt.Sprint(v)), decimalDigits(v), "%d", v)
+		}
+		if u > math.MaxUint64/10 {
+			break
+		}
+	}
+	for v := uint64(1); v != 0; v <<= 1 {
+		for _, x := range []uint64{v - 1, v, v + 1} {
+			assert.Equal(t, len(fmt.Sprint(x)), decimalDigits(x), "%d", x)
+		}
+	}
 }

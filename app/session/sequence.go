@@ -45,13 +45,15 @@ type Sequence struct {
 	Reasons     []string // distinct outcome.reason of failed or denied steps
 	UUIDs       []string
 
-	buf []byte // WriteCells' scratch for numbers
+	buf   []byte       // WriteCells' scratch for numbers
+	bytes bytesDecimal // WriteCells' numbers for a CellWriter that does not write them itself
+	plain plainShared  // WriteCells' lists for a CellWriter that does not share them
 }
 
 // Clone returns a copy that shares nothing with the engine.
 func (s *Sequence) Clone() *Sequence {
 	c := *s
-	c.buf = nil
+	c.buf, c.bytes, c.plain = nil, bytesDecimal{}, plainShared{}
 	for _, p := range []*[]string{&c.Missing, &c.SrcIP, &c.UserAgent, &c.Steps, &c.MFAFactors, &c.Reasons, &c.UUIDs} {
 		*p = append([]string(nil), (*p)...)
 	}
@@ -127,21 +129,28 @@ type decimalWriter interface {
 // WriteCells writes the row Fields returns, cell by cell, without building it: the fast path
 // for a command that streams sequences into its reply.
 func (s *Sequence) WriteCells(w CellWriter) {
-	shared := w.Values
-	if sv, ok := w.(sharedValuer); ok {
-		shared = sv.SharedValues
+	shared, ok := w.(sharedValuer)
+	if !ok {
+		s.plain = plainShared{w}
+		shared = &s.plain
 	}
-	dw, _ := w.(decimalWriter)
+	// A negative time (never from the engine) goes through appendEpoch, whose form Decimal
+	// need not copy; when all four times are not negative, so is the duration.
+	dw, ok := w.(decimalWriter)
+	if !ok || s.Start < 0 || s.End < s.Start {
+		s.bytes = bytesDecimal{w: w, buf: &s.buf}
+		dw = &s.bytes
+	}
 	stopped := ""
 	if s.Status != StatusSuccess {
 		stopped = s.StoppedAt
 	}
-	s.writeEpoch(w, dw, s.Start)
+	dw.Decimal(s.Start, 3)
 	w.Value(s.ID)
 	w.Value(s.Flow.String())
 	w.Value(s.Status)
 	w.Value(stopped)
-	shared(s.Missing)
+	shared.SharedValues(s.Missing)
 	w.Value(s.UserID)
 	w.Value(s.User)
 	w.Value(s.SessionID)
@@ -149,36 +158,42 @@ func (s *Sequence) WriteCells(w CellWriter) {
 	w.Values(s.UserAgent)
 	w.Value(s.App)
 	w.Value(s.Channel)
-	s.writeEpoch(w, dw, s.Start)
-	s.writeEpoch(w, dw, s.End)
-	s.writeEpoch(w, dw, s.End-s.Start)
-	s.writeInt(w, dw, s.EventCount)
-	shared(s.Steps)
+	dw.Decimal(s.Start, 3)
+	dw.Decimal(s.End, 3)
+	dw.Decimal(s.End-s.Start, 3)
+	dw.Decimal(int64(s.EventCount), 0)
+	shared.SharedValues(s.Steps)
 	w.Values(s.MFAFactors)
-	s.writeInt(w, dw, s.MFASent)
-	s.writeInt(w, dw, s.MFAVerified)
-	s.writeInt(w, dw, s.MFAFailed)
+	dw.Decimal(int64(s.MFASent), 0)
+	dw.Decimal(int64(s.MFAVerified), 0)
+	dw.Decimal(int64(s.MFAFailed), 0)
 	w.Values(s.Reasons)
 	w.Values(s.UUIDs)
 }
 
-// writeEpoch writes milliseconds as formatEpoch does: through dw when there is one and ms is
-// not negative (a negative time is written by appendEpoch, whose form dw need not copy).
-func (s *Sequence) writeEpoch(w CellWriter, dw decimalWriter, ms int64) {
-	if dw != nil && ms >= 0 {
-		dw.Decimal(ms, 3)
-		return
-	}
-	s.buf = appendEpoch(s.buf[:0], ms)
-	w.ValueBytes(s.buf)
+// plainShared is a sharedValuer that writes every list through Values: WriteCells calls
+// SharedValues through an interface, not a method value's wrapper.
+type plainShared struct{ w CellWriter }
+
+// SharedValues writes vs as Values does.
+func (p *plainShared) SharedValues(vs []string) { p.w.Values(vs) }
+
+// bytesDecimal is a decimalWriter through a CellWriter's ValueBytes, for the times as
+// formatEpoch writes them (scale 3) and for counts (scale 0), the only numbers of a row.
+// WriteCells calls Decimal without a test per number of which writer to use: 8 a row.
+type bytesDecimal struct {
+	w   CellWriter
+	buf *[]byte // the Sequence's
 }
 
-// writeInt writes a count in decimal.
-func (s *Sequence) writeInt(w CellWriter, dw decimalWriter, n int) {
-	if dw != nil {
-		dw.Decimal(int64(n), 0)
-		return
+// Decimal writes v at scale 3 as a time, at any other scale as an integer.
+func (d *bytesDecimal) Decimal(v int64, scale int) {
+	b := (*d.buf)[:0]
+	if scale == 3 {
+		b = appendEpoch(b, v)
+	} else {
+		b = strconv.AppendInt(b, v, 10)
 	}
-	s.buf = strconv.AppendInt(s.buf[:0], int64(n), 10)
-	w.ValueBytes(s.buf)
+	*d.buf = b
+	d.w.ValueBytes(b)
 }

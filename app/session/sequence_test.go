@@ -11,7 +11,8 @@ import (
 
 // TestWriteCellsThroughRowWriter writes sequences with WriteCells into an scp.RowWriter, whose
 // Decimal and SharedValues it uses, and the same sequences' Fields as plain rows: the bodies
-// must be identical, negative and extreme times included.
+// must be identical, negative and extreme times included. WriteCells into a plain CellWriter
+// must give the cells of Fields too.
 func TestWriteCellsThroughRowWriter(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	times := []int64{0, 1, 999, 1000, 1717287262996, -1, -1500, math.MaxInt64, math.MinInt64, math.MinInt64 + 1}
@@ -43,6 +44,13 @@ func TestWriteCellsThroughRowWriter(t *testing.T) {
 		s.WriteCells(&fast)
 		require.NoError(t, fast.EndRow())
 		require.NoError(t, plain.WriteRow(s.Fields()))
+		// Through a CellWriter that does not write numbers itself (bytesDecimal's path).
+		var cells cellRecorder
+		s.WriteCells(&cells)
+		require.Equal(t, s.Fields(), [][]string(cells), "start %d end %d", s.Start, s.End)
+		c := s.Clone()
+		require.Equal(t, bytesDecimal{}, c.bytes, "a clone shares nothing with the writer")
+		require.Equal(t, plainShared{}, c.plain)
 	}
 	require.Equal(t, string(plain.Body()), string(fast.Body()))
 }
