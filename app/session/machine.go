@@ -2,6 +2,7 @@ package session
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"strings"
 	"unsafe"
 )
@@ -270,9 +271,7 @@ func (m *machine) build(f *flowRun) *Sequence {
 func (m *machine) id(f *flowRun) string {
 	first := f.items[0]
 	// The hash of everything before the counter, which is the same for every n.
-	h0 := fnv64a(fnvOffset, f.kind.String())
-	h0 = fnv64a(h0, "\x00")
-	h0 = fnv64a(h0, m.key)
+	h0 := fnv64a(flowHashes[f.kind], m.key)
 	h0 = fnv64a(h0, "\x00")
 	h0 = fnv64a(h0, first.str(pUUID))
 	h0 = fnvInt(h0, first.time)
@@ -287,6 +286,14 @@ func (m *machine) id(f *flowRun) string {
 		}
 	}
 }
+
+// flowHashes holds the hash of each flow's name and a zero byte, where every id's hash starts.
+var flowHashes = func() (h [numFlows]uint64) {
+	for f := range h {
+		h[f] = fnv64a(fnv64a(fnvOffset, Flow(f).String()), "\x00")
+	}
+	return h
+}()
 
 // idBlockSize is the size of the blocks ids are written into.
 const idBlockSize = 16 << 10
@@ -317,8 +324,18 @@ func hexWord(v uint32) uint64 {
 	return x + 0x3030303030303030 + above9*('a'-'0'-10)
 }
 
-// fnvInt hashes a zero byte and v in decimal, as strconv.AppendInt writes it.
+// fnvInt hashes a zero byte and v in decimal, as strconv.AppendInt writes it. Times (13
+// digits) take a fast path that makes eight digits at a time in a word instead of two at a
+// time through memory.
 func fnvInt(h uint64, v int64) uint64 {
+	h *= fnvPrime // the zero byte: h^0 is h
+	if v > 0 && v < 1e16 {
+		hi, lo := uint32(uint64(v)/1e8), uint32(uint64(v)%1e8)
+		if hi == 0 {
+			return fnvDigits(h, digits8(lo), true)
+		}
+		return fnvDigits(fnvDigits(h, digits8(hi), true), digits8(lo), false)
+	}
 	var b [22]byte
 	u := uint64(v)
 	if v < 0 {
@@ -329,9 +346,43 @@ func fnvInt(h uint64, v int64) uint64 {
 		i--
 		b[i] = '-'
 	}
-	i--
-	b[i] = 0
 	return fnvBytes(h, b[i:])
+}
+
+// digits8 returns the eight decimal digits of x < 1e8 (leading zeros included) as the bytes
+// of a word, the first digit in its low byte, each byte the digit's value: x is split into
+// two halves of four digits, each half into two of two digits, each of those into two digits,
+// all lanes at once (a division by 100 or 10 as a multiplication and a shift).
+func digits8(x uint32) uint64 {
+	v := uint64(x/10000) | uint64(x%10000)<<32
+	q := (v * 5243 >> 19) & 0x0000007f0000007f // v/100 in each 32-bit lane (exact below 43699)
+	w := q | (v-q*100)<<16
+	t := (w * 103 >> 10) & 0x000f000f000f000f // w/10 in each 16-bit lane (exact below 179)
+	return t | (w-t*10)<<8
+}
+
+// fnvDigits hashes the decimal digits of d, a word of digits8; skipZeros drops the leading
+// zeros (d must not be 0 then).
+func fnvDigits(h, d uint64, skipZeros bool) uint64 {
+	d += 0x3030303030303030 // the digits' characters
+	if skipZeros {
+		z := bits.TrailingZeros64(d-0x3030303030303030) / 8
+		d >>= 8 * z
+		for range 8 - z {
+			h = (h ^ d&0xff) * fnvPrime
+			d >>= 8
+		}
+		return h
+	}
+	// Written out: a loop costs twice as much.
+	h = (h ^ d&0xff) * fnvPrime
+	h = (h ^ d>>8&0xff) * fnvPrime
+	h = (h ^ d>>16&0xff) * fnvPrime
+	h = (h ^ d>>24&0xff) * fnvPrime
+	h = (h ^ d>>32&0xff) * fnvPrime
+	h = (h ^ d>>40&0xff) * fnvPrime
+	h = (h ^ d>>48&0xff) * fnvPrime
+	return (h ^ d>>56) * fnvPrime
 }
 
 // FNV-1a, 64 bits (hash/fnv's New64a without its allocation per id).
@@ -340,7 +391,14 @@ const (
 	fnvPrime  = 1099511628211
 )
 
+// fnv64a hashes s four bytes per turn of the loop (8 instructions per byte became 5).
 func fnv64a(h uint64, s string) uint64 {
+	for ; len(s) >= 4; s = s[4:] {
+		h = (h ^ uint64(s[0])) * fnvPrime
+		h = (h ^ uint64(s[1])) * fnvPrime
+		h = (h ^ uint64(s[2])) * fnvPrime
+		h = (h ^ uint64(s[3])) * fnvPrime
+	}
 	for i := 0; i < len(s); i++ {
 		h = (h ^ uint64(s[i])) * fnvPrime
 	}
