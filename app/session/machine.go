@@ -26,6 +26,7 @@ type machine struct {
 	e                 *Engine
 	key               string
 	open              [numFlows]*flowRun
+	openSet           uint8 // bit f set when open[f] is not nil: most events find one flow open, or none
 	opened            int
 	free              []*flowRun
 	ids               []uint64 // ids emitted in this run, to tell apart sequences of duplicated events
@@ -50,14 +51,11 @@ func (m *machine) run(key string, items []*packed) {
 	for _, it := range items {
 		m.step(it)
 	}
-	for {
-		f := m.newest()
-		if f == nil {
-			break
-		}
+	for m.openSet != 0 {
 		// Close the oldest first, so a key's sequences come out in start order.
-		for _, g := range m.open {
-			if g != nil && g.opened < f.opened {
+		var f *flowRun
+		for b := m.openSet; b != 0; b &= b - 1 {
+			if g := m.open[bits.TrailingZeros8(b)]; f == nil || g.opened < f.opened {
 				f = g
 			}
 		}
@@ -68,8 +66,8 @@ func (m *machine) run(key string, items []*packed) {
 // step routes one event.
 func (m *machine) step(it *packed) {
 	t := it.time
-	for _, f := range m.open {
-		if f != nil && t-f.last > m.maxPause {
+	for b := m.openSet; b != 0; b &= b - 1 {
+		if f := m.open[bits.TrailingZeros8(b)]; t-f.last > m.maxPause {
 			m.close(f)
 		}
 	}
@@ -125,8 +123,8 @@ func (m *machine) step(it *packed) {
 // newest returns the most recently started open flow.
 func (m *machine) newest() *flowRun {
 	var n *flowRun
-	for _, f := range m.open {
-		if f != nil && (n == nil || f.opened > n.opened) {
+	for b := m.openSet; b != 0; b &= b - 1 {
+		if f := m.open[bits.TrailingZeros8(b)]; n == nil || f.opened > n.opened {
 			n = f
 		}
 	}
@@ -143,6 +141,7 @@ func (m *machine) start(kind Flow, it *packed) *flowRun {
 	m.opened++
 	*f = flowRun{kind: kind, items: append(f.items[:0], it), start: it.time, last: it.time, opened: m.opened}
 	m.open[kind] = f
+	m.openSet |= 1 << kind
 	return f
 }
 
@@ -155,6 +154,7 @@ func (m *machine) join(f *flowRun, it *packed) {
 // the flow.
 func (m *machine) close(f *flowRun) {
 	m.open[f.kind] = nil
+	m.openSet &^= 1 << f.kind
 	m.e.stats.Sequenced += len(f.items)
 	if m.e.o.Flows[f.kind] {
 		s := m.build(f)
@@ -181,15 +181,63 @@ var required = [numFlows][]string{
 	FlowUnlock:    {missingUnlockSend, typeUnlock},
 }
 
+// requiredSeen returns the required steps of flow k that an event of type typ and role stands
+// for, bit i for required[k][i].
+func requiredSeen(k Flow, typ string, role role) uint8 {
+	var seen uint8
+	for i, r := range required[k] {
+		if r == typ || (i == 0 && role == roleStart && k != FlowSignin) {
+			seen |= 1 << i
+		}
+	}
+	return seen
+}
+
+// stepKey returns what tells the classes apart for requiredSeen: their flow, rank and
+// whether the class is the deny (which shares the sso's rank).
+func stepKey(flow Flow, rank uint8, deny bool) int {
+	k := int(flow)<<5 | int(rank)<<1
+	if deny {
+		k++
+	}
+	return k
+}
+
+// requiredByKey holds requiredSeen by flow and stepKey, so that build looks up a class's
+// steps instead of comparing its type with each required one (14M of 1,580M instructions on
+// 85k sequences, measured); requiredByKeyOK is false when two classes of one key differ, and
+// build then calls requiredSeen. It reads the classes' types from the keys of classes, as
+// package variables are set before init fills in class.typ and class.deny.
+var requiredByKey, requiredByKeyOK = func() (t [numFlows][numFlows << 5]uint8, ok bool) {
+	var set [numFlows][numFlows << 5]bool
+	for typ, c := range classes {
+		k := stepKey(c.flow, c.rank, typ == typeDeny)
+		if k >= len(t[0]) {
+			continue // build calls requiredSeen for this class
+		}
+		for f := range Flow(numFlows) {
+			seen := requiredSeen(f, typ, c.role)
+			if set[f][k] && t[f][k] != seen {
+				return t, false
+			}
+			t[f][k], set[f][k] = seen, true
+		}
+	}
+	return t, true
+}()
+
 // build fills the reused Sequence from a closed flow.
 func (m *machine) build(f *flowRun) *Sequence {
 	s := &m.seq
-	*s = Sequence{
-		Flow: f.kind, Start: f.start, End: f.last, EventCount: len(f.items),
-		Missing: s.Missing[:0], SrcIP: s.SrcIP[:0], UserAgent: s.UserAgent[:0], Steps: s.Steps[:0],
-		MFAFactors: s.MFAFactors[:0], Reasons: s.Reasons[:0], UUIDs: s.UUIDs[:0], buf: s.buf,
-	}
-	var seen [numFlows + 2]bool // required steps seen, by index in required[f.kind]
+	// Field by field rather than *s = Sequence{...}, which builds the whole struct and copies it
+	// (15M of 1,580M instructions on 85k sequences, measured). ID, Status and StoppedAt are
+	// set below; TestBuildResets checks that no field keeps a value from the sequence before.
+	s.Flow, s.Start, s.End, s.EventCount = f.kind, f.start, f.last, len(f.items)
+	s.UserID, s.User, s.SessionID, s.App, s.Channel = "", "", "", "", ""
+	s.MFASent, s.MFAVerified, s.MFAFailed = 0, 0, 0
+	s.Missing, s.SrcIP, s.UserAgent, s.Steps = s.Missing[:0], s.SrcIP[:0], s.UserAgent[:0], s.Steps[:0]
+	s.MFAFactors, s.Reasons, s.UUIDs = s.MFAFactors[:0], s.Reasons[:0], s.UUIDs[:0]
+	var seen uint8 // required steps seen, bit i for required[f.kind][i]
 	denyStep := false
 	for _, ev := range f.items {
 		c := ev.cls
@@ -235,14 +283,14 @@ func (m *machine) build(f *flowRun) *Sequence {
 		if c.deny {
 			denyStep = true
 		}
-		for i, r := range required[f.kind] {
-			if r == c.typ || (i == 0 && c.role == roleStart && f.kind != FlowSignin) {
-				seen[i] = true
-			}
+		if k := stepKey(c.flow, c.rank, c.deny); requiredByKeyOK && k < len(requiredByKey[0]) {
+			seen |= requiredByKey[f.kind][k]
+		} else {
+			seen |= requiredSeen(f.kind, c.typ, c.role)
 		}
 	}
 	for i, r := range required[f.kind] {
-		if !seen[i] && !(denyStep && r == typeSSO) {
+		if seen&(1<<i) == 0 && !(denyStep && r == typeSSO) {
 			s.Missing = append(s.Missing, r)
 		}
 	}
@@ -259,6 +307,7 @@ func (m *machine) build(f *flowRun) *Sequence {
 	default:
 		s.Status = StatusIncomplete
 	}
+	s.StoppedAt = ""
 	if s.Status != StatusSuccess {
 		s.StoppedAt = last.typ()
 	}

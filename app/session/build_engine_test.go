@@ -1,0 +1,87 @@
+package session
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+)
+
+// dirty sets every exported field of s to a value no build produces, as a sequence built
+// before might have left it.
+func dirty(s *Sequence) {
+	v := reflect.ValueOf(s).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if !v.Type().Field(i).IsExported() {
+			continue
+		}
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString("stale")
+		case reflect.Int, reflect.Int64, reflect.Uint8:
+			if f.CanInt() {
+				f.SetInt(77)
+			} else {
+				f.SetUint(77)
+			}
+		case reflect.Slice:
+			f.Set(reflect.ValueOf([]string{"stale"}))
+		default:
+			panic(fmt.Sprintf("dirty: field %s of kind %s", v.Type().Field(i).Name, f.Kind()))
+		}
+	}
+}
+
+// TestBuildResets builds random flows with a machine whose Sequence holds stale values in
+// every field, and with a fresh one: build must leave nothing of the stale values.
+func TestBuildResets(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	events := randomEvents(r, 400)
+	reasons := []string{"", "INVALID_CREDENTIALS", "LOCKED_OUT"}
+	e := New(DefaultOptions(), nil, nil)
+	var items []packed
+	for i := range events {
+		ev := &events[i]
+		ev.Reason, ev.Factor, ev.App = reasons[r.IntN(3)], reasons[r.IntN(3)], reasons[r.IntN(3)]
+		if c := classOf(ev.Type); c != nil {
+			items = append(items, packed{})
+			e.arena.pack(&items[len(items)-1], ev, c)
+		}
+	}
+	for n := range 300 {
+		f := &flowRun{kind: Flow(1 + r.IntN(int(numFlows)-1)), success: r.IntN(2) == 0, superseded: r.IntN(3) == 0}
+		for range 1 + r.IntN(6) {
+			f.items = append(f.items, &items[r.IntN(len(items))])
+		}
+		f.start, f.last = f.items[0].time, f.items[len(f.items)-1].time
+		fresh := New(DefaultOptions(), nil, nil)
+		fresh.arena.in = e.arena.in
+		fresh.m.key, e.m.key = "k", "k"
+		e.m.ids = e.m.ids[:0]
+		dirty(&e.m.seq)
+		got, want := e.m.build(f).Clone(), fresh.m.build(f).Clone()
+		if g, w := fmt.Sprintf("%+v", *got), fmt.Sprintf("%+v", *want); g != w {
+			t.Fatalf("flow %d: after a stale sequence\n%s\nwant\n%s", n, g, w)
+		}
+	}
+}
+
+// TestRequiredByKey checks the table build looks up against requiredSeen for every flow and
+// class.
+func TestRequiredByKey(t *testing.T) {
+	if !requiredByKeyOK {
+		t.Fatal("two classes of one step key differ: build falls back to requiredSeen")
+	}
+	for _, c := range classes {
+		for f := range Flow(numFlows) {
+			k := stepKey(c.flow, c.rank, c.deny)
+			if k >= len(requiredByKey[f]) {
+				t.Fatalf("%s: key %d beyond the table", c.typ, k)
+			}
+			if got, want := requiredByKey[f][k], requiredSeen(f, c.typ, c.role); got != want {
+				t.Errorf("%s in %s: %b, want %b", c.typ, f, got, want)
+			}
+		}
+	}
+}
