@@ -85,3 +85,50 @@ func TestRequiredByKey(t *testing.T) {
 		}
 	}
 }
+
+// userOfEvent is the rule packed.user follows, on an Event's strings: the general path that
+// user's offsets must agree with.
+func userOfEvent(c *class, ev *Event) (id, login string) {
+	actorUser, actorNone := ev.ActorType == "User", ev.ActorType == ""
+	if actorUser && ev.ActorID != "" {
+		if c.onBehalf && ev.TargetID != "" && ev.TargetID != ev.ActorID {
+			return ev.TargetID, ev.TargetLogin
+		}
+		return ev.ActorID, ev.ActorLogin
+	}
+	if ev.TargetID != "" {
+		return ev.TargetID, ev.TargetLogin
+	}
+	if c.start && ev.ActorLogin != "" && (actorUser || actorNone) {
+		return "", ev.ActorLogin
+	}
+	return "", ""
+}
+
+// TestPackedUser compares packed.user with userOfEvent for every combination of the fields
+// it reads, with the actor type interned and (interner full) copied with the event.
+func TestPackedUser(t *testing.T) {
+	for _, full := range []bool{false, true} {
+		var a arena
+		a.in.full = full
+		for typ, c := range classes {
+			for _, at := range []string{"", "User", "SystemPrincipal"} {
+				for _, aid := range []string{"", "00ua", "00ub"} {
+					for _, tid := range []string{"", "00ua", "00ub"} {
+						for _, login := range []string{"", "a@x"} {
+							ev := Event{Type: typ, ActorType: at, ActorID: aid, ActorLogin: login, TargetID: tid,
+								TargetLogin: login + "t", UUID: "u", ActorName: "n", SessionID: "s"}
+							var p packed
+							a.pack(&p, &ev, c)
+							gid, glogin := p.user()
+							wid, wlogin := userOfEvent(c, &ev)
+							if gid != wid || glogin != wlogin {
+								t.Errorf("full=%v %+v: got %q %q, want %q %q", full, ev, gid, glogin, wid, wlogin)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -192,7 +192,7 @@ func (e *Engine) keyOf(p *packed) string {
 	case ByIP:
 		return p.str(pIP)
 	}
-	id, login := p.user(&e.arena.in)
+	id, login := p.user()
 	if id != "" {
 		return id
 	}

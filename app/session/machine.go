@@ -243,7 +243,7 @@ func (m *machine) build(f *flowRun) *Sequence {
 		c := ev.cls
 		failedOrDenied := ev.outcome != outcomeOther
 		if s.UserID == "" || s.User == "" {
-			id, login := ev.user(&m.e.arena.in)
+			id, login := ev.user()
 			if s.UserID == "" && id != "" {
 				s.UserID, s.User = id, login
 			}
