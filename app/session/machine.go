@@ -168,7 +168,7 @@ func (m *machine) close(f *flowRun) {
 			m.e.emit(s)
 		}
 	}
-	clear(f.items)
+	clearPointers(f.items)
 	f.items = f.items[:0]
 	m.free = append(m.free, f)
 }
