@@ -132,3 +132,21 @@ func TestPackedUser(t *testing.T) {
 		}
 	}
 }
+
+// TestStartResets reuses a flowRun whose every field holds a stale value: start must leave it
+// as a new one.
+func TestStartResets(t *testing.T) {
+	if n := reflect.TypeFor[flowRun]().NumField(); n != 7 {
+		t.Fatalf("flowRun has %d fields: make start set the new ones, then count them here", n)
+	}
+	it := &packed{time: 42}
+	stale := &flowRun{kind: FlowUnlock, items: []*packed{{time: 1}, {time: 2}}, start: 7, last: 8, opened: 9,
+		success: true, superseded: true}
+	var m machine
+	m.free = append(m.free, stale)
+	got := m.start(FlowSSPR, it)
+	want := flowRun{kind: FlowSSPR, items: []*packed{it}, start: 42, last: 42, opened: 1}
+	if got != stale || !reflect.DeepEqual(*got, want) {
+		t.Fatalf("start on a stale flowRun: %+v, want %+v", *got, want)
+	}
+}

@@ -29,8 +29,9 @@ type machine struct {
 	openSet           uint8 // bit f set when open[f] is not nil: most events find one flow open, or none
 	opened            int
 	free              []*flowRun
-	ids               []uint64 // ids emitted in this run, to tell apart sequences of duplicated events
-	idBlock           []byte   // the rest of the block idString cuts ids from
+	ids               []uint64           // ids emitted in this run, to tell apart sequences of duplicated events
+	idBlock           *[idBlockSize]byte // the block idString cuts ids from
+	idOff             int                // the bytes of idBlock handed out
 	seq               Sequence
 	sorted            []*packed
 	maxPause, maxSpan int64
@@ -139,7 +140,9 @@ func (m *machine) start(kind Flow, it *packed) *flowRun {
 		f = &flowRun{}
 	}
 	m.opened++
-	*f = flowRun{kind: kind, items: append(f.items[:0], it), start: it.time, last: it.time, opened: m.opened}
+	// Field by field: a composite literal builds the whole flowRun and copies it.
+	f.kind, f.start, f.last, f.opened, f.success, f.superseded = kind, it.time, it.time, m.opened, false, false
+	f.items = append(f.items[:0], it)
 	m.open[kind] = f
 	m.openSet |= 1 << kind
 	return f
@@ -351,11 +354,13 @@ const idBlockSize = 16 << 10
 // by one (one allocation per sequence was 5% of the command's time); a block's bytes are
 // never written twice, so an id stays valid for as long as anything holds it.
 func (m *machine) idString(h uint64) string {
-	if len(m.idBlock) < 16 {
-		m.idBlock = make([]byte, idBlockSize)
+	if m.idBlock == nil || m.idOff+16 > idBlockSize {
+		m.idBlock, m.idOff = new([idBlockSize]byte), 0
 	}
-	b := m.idBlock[:16:16]
-	m.idBlock = m.idBlock[16:]
+	// An offset, not the rest of the block as a slice: storing a slice's pointer costs a
+	// write-barrier check per id.
+	b := m.idBlock[m.idOff : m.idOff+16 : m.idOff+16]
+	m.idOff += 16
 	binary.BigEndian.PutUint64(b, hexWord(uint32(h>>32)))
 	binary.BigEndian.PutUint64(b[8:], hexWord(uint32(h)))
 	return unsafe.String(&b[0], 16)
@@ -381,9 +386,9 @@ func fnvInt(h uint64, v int64) uint64 {
 	if v > 0 && v < 1e16 {
 		hi, lo := uint32(uint64(v)/1e8), uint32(uint64(v)%1e8)
 		if hi == 0 {
-			return fnvDigits(h, digits8(lo), true)
+			return fnvTrimmed(h, digits8(lo))
 		}
-		return fnvDigits(fnvDigits(h, digits8(hi), true), digits8(lo), false)
+		return fnvDigits(fnvTrimmed(h, digits8(hi)), digits8(lo))
 	}
 	var b [22]byte
 	u := uint64(v)
@@ -410,20 +415,22 @@ func digits8(x uint32) uint64 {
 	return t | (w-t*10)<<8
 }
 
-// fnvDigits hashes the decimal digits of d, a word of digits8; skipZeros drops the leading
-// zeros (d must not be 0 then).
-func fnvDigits(h, d uint64, skipZeros bool) uint64 {
-	d += 0x3030303030303030 // the digits' characters
-	if skipZeros {
-		z := bits.TrailingZeros64(d-0x3030303030303030) / 8
-		d >>= 8 * z
-		for range 8 - z {
-			h = (h ^ d&0xff) * fnvPrime
-			d >>= 8
-		}
-		return h
+// fnvTrimmed hashes the decimal digits of d, a word of digits8 other than 0, without its
+// leading zeros.
+func fnvTrimmed(h, d uint64) uint64 {
+	z := bits.TrailingZeros64(d) / 8
+	d = (d + 0x3030303030303030) >> (8 * z) // the digits' characters
+	for range 8 - z {
+		h = (h ^ d&0xff) * fnvPrime
+		d >>= 8
 	}
-	// Written out: a loop costs twice as much.
+	return h
+}
+
+// fnvDigits hashes the eight decimal digits of d, a word of digits8. Written out, it is
+// inlined: a loop costs twice as much.
+func fnvDigits(h, d uint64) uint64 {
+	d += 0x3030303030303030 // the digits' characters
 	h = (h ^ d&0xff) * fnvPrime
 	h = (h ^ d>>8&0xff) * fnvPrime
 	h = (h ^ d>>16&0xff) * fnvPrime
