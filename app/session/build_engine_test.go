@@ -150,3 +150,22 @@ func TestStartResets(t *testing.T) {
 		t.Fatalf("start on a stale flowRun: %+v, want %+v", *got, want)
 	}
 }
+
+// TestPackReused packs events into a packed that held another event: every field must be the
+// new event's, the empty event's included.
+func TestPackReused(t *testing.T) {
+	c := classes[typeSSO]
+	full := Event{Time: 5, Ref: 6, UUID: "u", ActorID: "00ua", ActorType: "User", ActorLogin: "a@x", ActorName: "A",
+		TargetID: "00ub", TargetLogin: "b@x", App: "app", IP: "10.0.0.1", UserAgent: "ua", SessionID: "s",
+		Result: "FAILURE", Reason: "r", Factor: "f"}
+	for _, ev := range []Event{{Time: 1}, {Time: 2, IP: "10.0.0.2"}, full} {
+		var a arena
+		var reused, fresh packed
+		a.pack(&reused, &full, c)
+		a.pack(&reused, &ev, c)
+		a.pack(&fresh, &ev, c)
+		if !reflect.DeepEqual(reused, fresh) {
+			t.Errorf("%+v packed over another event: %+v, want %+v", ev, reused, fresh)
+		}
+	}
+}

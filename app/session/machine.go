@@ -140,9 +140,7 @@ func (m *machine) start(kind Flow, it *packed) *flowRun {
 		f = &flowRun{}
 	}
 	m.opened++
-	// Field by field: a composite literal builds the whole flowRun and copies it.
-	f.kind, f.start, f.last, f.opened, f.success, f.superseded = kind, it.time, it.time, m.opened, false, false
-	f.items = append(f.items[:0], it)
+	*f = flowRun{kind: kind, items: append(f.items[:0], it), start: it.time, last: it.time, opened: m.opened}
 	m.open[kind] = f
 	m.openSet |= 1 << kind
 	return f

@@ -101,7 +101,8 @@ type arena struct {
 // Okta events; they are cut. It is written out field by field: this is the engine's busiest
 // code, and a loop over an array of the fields costs twice as much.
 func (a *arena) pack(p *packed, ev *Event, c *class) {
-	*p = packed{time: ev.Time, ref: ev.Ref, cls: c, outcome: outcomeOf(ev.Result)}
+	// Field by field, without zeroing data and end first: every path below sets them.
+	p.time, p.ref, p.cls, p.outcome, p.ids = ev.Time, ev.Ref, c, outcomeOf(ev.Result), [numInterned]uint16{}
 	actorType, actorName, result, userAgent := ev.ActorType, ev.ActorName, ev.Result, ev.UserAgent
 	// An empty field has nothing to intern: skipping it here saves the call that compares it
 	// with the field's last value (2.4% of pack's instructions on f200k, which has neither
@@ -135,6 +136,7 @@ func (a *arena) pack(p *packed, ev *Event, c *class) {
 		return
 	}
 	if n == 0 {
+		p.data, p.end = "", [numPacked]uint32{}
 		return
 	}
 	if len(a.block)-a.off < n {
