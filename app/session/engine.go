@@ -267,7 +267,7 @@ func (e *Engine) flush(kb *keyBuf) {
 
 // clearPointers sets the pointers of s to nil, so that they keep no buffer alive. A loop, as
 // clear calls memclrHasPointers, which for the two or three pointers of a typical key or flow
-// costs four times the stores (4.6M of 1,513M instructions on f200k, measured).
+// costs four times the stores (the loop saves 5M of 1,513M instructions on f200k, measured).
 func clearPointers(s []*packed) {
 	for i := len(s) - 1; i >= 0; i-- { // not the range idiom, which the compiler makes a clear
 		s[i] = nil
@@ -277,8 +277,8 @@ func clearPointers(s []*packed) {
 // orderItems sorts a key's events by order, which orders by time first. Splunk sends events
 // newest first, so a key's buffer is usually already in reverse (or, after | sort _time, in
 // order): one pass finds that and reverses or keeps it, instead of sorting. The pass compares
-// the times itself and calls order only on a tie (13M of 1,528M instructions on f200k went to
-// calling order for every pair, measured).
+// the times itself and calls order only on a tie (which saves 5M of 1,518M instructions on
+// f200k, measured).
 func orderItems(items []*packed, order func(a, b *packed) int) {
 	ascending, descending := true, true
 	for i := 1; i < len(items) && (ascending || descending); i++ {
