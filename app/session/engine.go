@@ -192,7 +192,7 @@ func (e *Engine) keyOf(p *packed) string {
 	case ByIP:
 		return p.str(pIP)
 	}
-	id, login := p.user(&e.arena.in)
+	id, login := p.user()
 	if id != "" {
 		return id
 	}
@@ -254,7 +254,7 @@ func (e *Engine) flush(kb *keyBuf) {
 	}
 	orderItems(sorted, e.compare)
 	e.m.run(kb.key, sorted)
-	clear(sorted)
+	clearPointers(sorted)
 	e.m.sorted = sorted[:0]
 	e.bufs.put(kb.items)
 	kb.items, kb.key = nil, ""
@@ -265,13 +265,28 @@ func (e *Engine) flush(kb *keyBuf) {
 	}
 }
 
-// orderItems sorts a key's events by cmp. Splunk sends events newest first, so a key's
-// buffer is usually already in reverse (or, after | sort _time, in order): one pass finds
-// that and reverses or keeps it, instead of sorting.
-func orderItems(items []*packed, cmp func(a, b *packed) int) {
+// clearPointers sets the pointers of s to nil, so that they keep no buffer alive. A loop, as
+// clear calls memclrHasPointers, which for the two or three pointers of a typical key or flow
+// costs four times the stores (the loop saves 5M of 1,513M instructions on f200k, measured).
+func clearPointers(s []*packed) {
+	for i := len(s) - 1; i >= 0; i-- { // not the range idiom, which the compiler makes a clear
+		s[i] = nil
+	}
+}
+
+// orderItems sorts a key's events by order, which orders by time first. Splunk sends events
+// newest first, so a key's buffer is usually already in reverse (or, after | sort _time, in
+// order): one pass finds that and reverses or keeps it, instead of sorting. The pass compares
+// the times itself and calls order only on a tie (which saves 5M of 1,518M instructions on
+// f200k, measured).
+func orderItems(items []*packed, order func(a, b *packed) int) {
 	ascending, descending := true, true
 	for i := 1; i < len(items) && (ascending || descending); i++ {
-		c := cmp(items[i-1], items[i])
+		a, b := items[i-1], items[i]
+		c := cmp.Compare(a.time, b.time)
+		if c == 0 {
+			c = order(a, b)
+		}
 		ascending = ascending && c <= 0
 		descending = descending && c >= 0
 	}
@@ -280,7 +295,7 @@ func orderItems(items []*packed, cmp func(a, b *packed) int) {
 	case descending:
 		slices.Reverse(items)
 	default:
-		slices.SortFunc(items, cmp)
+		slices.SortFunc(items, order)
 	}
 }
 

@@ -101,19 +101,31 @@ type arena struct {
 // Okta events; they are cut. It is written out field by field: this is the engine's busiest
 // code, and a loop over an array of the fields costs twice as much.
 func (a *arena) pack(p *packed, ev *Event, c *class) {
-	*p = packed{time: ev.Time, ref: ev.Ref, cls: c, outcome: outcomeOf(ev.Result)}
+	// Field by field, without zeroing data and end first: every path below sets them.
+	p.time, p.ref, p.cls, p.outcome, p.ids = ev.Time, ev.Ref, c, outcomeOf(ev.Result), [numInterned]uint16{}
 	actorType, actorName, result, userAgent := ev.ActorType, ev.ActorName, ev.Result, ev.UserAgent
-	if id := a.in.id(0, actorType); id != 0 {
-		p.ids[0], actorType = id, ""
+	// An empty field has nothing to intern: skipping it here saves the call that compares it
+	// with the field's last value (4M instructions on f200k, which has neither display names
+	// nor user agents, measured).
+	if actorType != "" {
+		if id := a.in.id(0, actorType); id != 0 {
+			p.ids[0], actorType = id, ""
+		}
 	}
-	if id := a.in.id(1, actorName); id != 0 {
-		p.ids[1], actorName = id, ""
+	if actorName != "" {
+		if id := a.in.id(1, actorName); id != 0 {
+			p.ids[1], actorName = id, ""
+		}
 	}
-	if id := a.in.id(2, result); id != 0 {
-		p.ids[2], result = id, ""
+	if result != "" {
+		if id := a.in.id(2, result); id != 0 {
+			p.ids[2], result = id, ""
+		}
 	}
-	if id := a.in.id(3, userAgent); id != 0 {
-		p.ids[3], userAgent = id, ""
+	if userAgent != "" {
+		if id := a.in.id(3, userAgent); id != 0 {
+			p.ids[3], userAgent = id, ""
+		}
 	}
 	n := len(ev.UUID) + len(ev.ActorID) + len(actorType) + len(ev.ActorLogin) + len(actorName) +
 		len(ev.TargetID) + len(ev.TargetLogin) + len(ev.App) + len(ev.IP) + len(userAgent) +
@@ -124,6 +136,7 @@ func (a *arena) pack(p *packed, ev *Event, c *class) {
 		return
 	}
 	if n == 0 {
+		p.data, p.end = "", [numPacked]uint32{}
 		return
 	}
 	if len(a.block)-a.off < n {
@@ -199,32 +212,30 @@ func cut(src *[numPacked]string) {
 	}
 }
 
-// user returns the Okta user a packed event is about (see userOf).
-func (p *packed) user(t *interner) (id, login string) {
+// user returns the Okta user a packed event is about: the actor when it is a User, except that
+// an admin acting on another user (onBehalf types) belongs to the target; otherwise the first
+// target of type User; a failed sign-in of an unknown user (actor of type User or none) is
+// keyed by the attempted login. It tells empty fields by their offsets and cuts only the
+// strings it returns or compares: every event and every sequence asks (24M instructions on
+// f200k when it cut all four strings, 17M now, measured).
+func (p *packed) user() (id, login string) {
+	e := &p.end
 	actorUser, actorNone := p.ids[0] == idUser, false
 	if p.ids[0] == 0 {
-		at := p.str(pActorType)
-		actorUser, actorNone = at == "User", at == ""
+		actorUser, actorNone = p.str(pActorType) == "User", e[pActorType] == e[pActorID]
 	}
-	return userOf(p.cls, actorUser, actorNone, p.str(pActorID), p.str(pActorLogin), p.str(pTargetID), p.str(pTargetLogin))
-}
-
-// userOf returns the Okta user an event is about: the actor when it is a User (actorUser; none
-// when actorNone), except that an admin acting on another user (onBehalf types) belongs to
-// the target; otherwise the first target of type User; a failed sign-in of an unknown user is
-// keyed by the attempted login.
-func userOf(c *class, actorUser, actorNone bool, actorID, actorLogin, targetID, targetLogin string) (id, login string) {
-	if actorUser && actorID != "" {
-		if c.onBehalf && targetID != "" && targetID != actorID {
-			return targetID, targetLogin
+	hasActor, hasTarget := e[pActorID] != e[pUUID], e[pTargetID] != e[pActorName]
+	if actorUser && hasActor {
+		if p.cls.onBehalf && hasTarget && p.str(pTargetID) != p.str(pActorID) {
+			return p.str(pTargetID), p.str(pTargetLogin)
 		}
-		return actorID, actorLogin
+		return p.str(pActorID), p.str(pActorLogin)
 	}
-	if targetID != "" {
-		return targetID, targetLogin
+	if hasTarget {
+		return p.str(pTargetID), p.str(pTargetLogin)
 	}
-	if c.start && actorLogin != "" && (actorUser || actorNone) {
-		return "", actorLogin
+	if p.cls.start && e[pActorLogin] != e[pActorType] && (actorUser || actorNone) {
+		return "", p.str(pActorLogin)
 	}
 	return "", ""
 }

@@ -90,6 +90,13 @@ func TestFnvInt(t *testing.T) {
 	for p := int64(1); p < math.MaxInt64/10; p *= 10 {
 		values = append(values, p-1, p, p+1, 2*p-1, -p)
 	}
+	// Random values of every length, for the fast path's digit lanes.
+	r := rand.New(rand.NewPCG(7, 8))
+	for n := int64(10); n < math.MaxInt64/10; n *= 10 {
+		for range 200 {
+			values = append(values, r.Int64N(n))
+		}
+	}
 	for _, v := range values {
 		want := fnvBytes(fnvOffset, strconv.AppendInt([]byte{0}, v, 10))
 		require.Equal(t, want, fnvInt(fnvOffset, v), "%d", v)
