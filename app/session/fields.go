@@ -138,12 +138,11 @@ func (c *Columns) plainOnly(cells [][]byte) bool {
 	if c.osType >= 0 && len(cells[c.osType]) > 0 {
 		return false
 	}
+	n := 0
 	for _, m := range c.mvs {
-		if len(cells[m]) > 0 {
-			return false
-		}
+		n |= len(cells[m]) // one test for the row, not one per cell
 	}
-	return true
+	return n == 0
 }
 
 // lowCardinality marks the fields (by position in RowFields) with a handful of distinct
@@ -258,8 +257,9 @@ func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 // the row's bytes.
 func (x *Extractor) FromRow(r Row, e *Event) error {
 	x.bindRow(r)
-	// v holds Event's strings, and t the first values of published and _time (nil for none).
-	var v [fFactor + 1]string
+	// ev gets the strings, copied to e once it has a type; t holds the first values of
+	// published and _time (nil for none).
+	var ev Event
 	var t [2][]byte
 	if c := x.cols; c != nil && c.plainOnly(x.cells) {
 		// The common row: each field is its plain cell, read without a call per field and
@@ -267,12 +267,15 @@ func (x *Extractor) FromRow(r Row, e *Event) error {
 		// values stay live across the calls that compare cached strings. FromRow and its
 		// helpers went from 351M to 220M instructions on 200 000 rows of the fields-only
 		// stream, with parseEpoch's and targets' own shortcuts.
-		for _, fc := range c.single {
-			f, b := fc.f, x.cells[fc.cell]
+		// cells and single are locals: x.str's stores to the caches would otherwise make
+		// the loop load them again for every field.
+		cells, single := x.cells, c.single
+		for _, fc := range single {
+			f, b := fc.f, cells[fc.cell]
 			switch {
 			case isNone(view(b)):
 			case f <= fFactor:
-				v[f] = x.str(f, b)
+				*eventField(&ev, f) = x.str(f, b)
 			default:
 				t[f-fPublished] = b
 			}
@@ -282,19 +285,16 @@ func (x *Extractor) FromRow(r Row, e *Event) error {
 		if len(x.vals[0]) > 0 && len(x.vals[0][0]) > 0 {
 			return x.fromCompact(r, e)
 		}
-		for f := range v {
-			v[f] = x.str(f, x.one(r, f))
+		for f := range fFactor + 1 {
+			*eventField(&ev, f) = x.str(f, x.one(r, f))
 		}
 		t[0], t[1] = x.one(r, fPublished), x.one(r, fTime)
 	}
-	if v[fType] == "" {
+	if ev.Type == "" {
 		return fmt.Errorf("session: fields: %w", ErrNotOkta)
 	}
-	*e = Event{
-		Ref: e.Ref, Type: v[fType], UUID: v[fUUID], ActorID: v[fActorID], ActorType: v[fActorType],
-		ActorLogin: v[fActorLogin], ActorName: v[fActorName], IP: v[fIP], UserAgent: v[fUA],
-		SessionID: v[fSession], Result: v[fResult], Reason: v[fReason], Factor: v[fFactor],
-	}
+	ev.Ref = e.Ref
+	*e = ev
 	x.targets(r, e)
 	if p := t[0]; p != nil {
 		if ms, err := parsePublished(view(p)); err == nil {
@@ -309,6 +309,29 @@ func (x *Extractor) FromRow(r Row, e *Event) error {
 		e.Time = ms
 	}
 	return nil
+}
+
+// eventFields holds the offset in Event of the string field of each RowFields position up
+// to fFactor.
+var eventFields = func() (o [fFactor + 1]uintptr) {
+	var e Event
+	for f, p := range [fFactor + 1]*string{
+		fType: &e.Type, fUUID: &e.UUID, fActorID: &e.ActorID, fActorType: &e.ActorType,
+		fActorLogin: &e.ActorLogin, fActorName: &e.ActorName, fIP: &e.IP, fUA: &e.UserAgent,
+		fSession: &e.SessionID, fResult: &e.Result, fReason: &e.Reason, fFactor: &e.Factor,
+	} {
+		o[f] = uintptr(unsafe.Pointer(p)) - uintptr(unsafe.Pointer(&e))
+	}
+	return o
+}()
+
+// eventField returns the string field of e that RowFields position f (at most fFactor)
+// fills: FromRow sets the fields of a local Event it copies once, rather than an array it
+// copies twice (FromRow: 15M fewer instructions on 200 000 rows of the fields-only stream,
+// with the locals in its plain-cell loop). It is sound as every offset in eventFields is
+// that of a string field of Event, and e points to a whole Event.
+func eventField(e *Event, f int) *string {
+	return (*string)(unsafe.Add(unsafe.Pointer(e), eventFields[f]))
 }
 
 // targets fills the target fields of e from the row's target{}.* lists.
