@@ -1,6 +1,7 @@
 package session
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -17,5 +18,25 @@ func TestEventFieldPointsAtTheField(t *testing.T) {
 	}
 	for f, p := range want {
 		require.Same(t, p, eventField(&e, f), "field %d (%s)", f, RowFields[f])
+	}
+}
+
+// A row without an event type is not Okta: FromRow and FromCells must leave the Event as
+// it was, on the plain-cell path too.
+func TestFromRowNotOktaLeavesEvent(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, typ := range [][]string{nil, {""}, {"null"}, {"unknown"}} {
+		fields := map[string][]string{"eventType": typ, "actor.id": {"00u1"}, "outcome.result": {"SUCCESS"},
+			"_time": {"1581711537.7"}}
+		for k := range 8 {
+			row := newCellsRow(r, fields)
+			stale := Event{Ref: 7, Type: "stale", ActorID: "stale", Time: 1}
+			var x Extractor
+			e := stale
+			require.ErrorIs(t, x.FromRow(row, &e), ErrNotOkta, "%q layout %d", typ, k)
+			require.Equal(t, stale, e, "%q layout %d", typ, k)
+			require.ErrorIs(t, x.FromCells(row, row.cells, &row.cols, &e), ErrNotOkta, "%q layout %d", typ, k)
+			require.Equal(t, stale, e, "%q layout %d", typ, k)
+		}
 	}
 }

@@ -63,6 +63,11 @@ func (x *extractor) Cells() ([][]byte, *session.Columns) {
 	return x.r.Cells(), &x.cc
 }
 
+// fromRow fills ev from the current row's fields through session.Extractor.
+func (x *extractor) fromRow(ev *session.Event) error {
+	return x.x.FromCells(x, x.r.Cells(), &x.cc, ev)
+}
+
 // Field positions in session.RowFields the extractor checks itself.
 var (
 	fieldType   = slices.Index(session.RowFields, "eventType")
@@ -75,17 +80,17 @@ func (x *extractor) event(ev *session.Event) outcome {
 	typ, osType := x.cols[fieldType].field, x.cols[fieldOSType].field
 	switch {
 	case osType >= 0 && len(r.Value(osType)) > 0:
-		if x.x.FromRow(x, ev) != nil {
+		if x.fromRow(ev) != nil {
 			return rowNotOkta
 		}
 	case x.raw >= 0 && len(r.Value(x.raw)) > 0:
 		err := session.ParseRaw(r.Value(x.raw), ev)
-		if err != nil && (typ < 0 || x.x.FromRow(x, ev) != nil) {
+		if err != nil && (typ < 0 || x.fromRow(ev) != nil) {
 			// _raw is not Okta JSON (ParseRaw's ErrNotJSON or ErrNotOkta) and no fields either.
 			return rowNotOkta
 		}
 	default:
-		if typ < 0 || x.x.FromRow(x, ev) != nil {
+		if typ < 0 || x.fromRow(ev) != nil {
 			return rowNotOkta
 		}
 	}
