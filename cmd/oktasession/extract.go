@@ -26,7 +26,7 @@ type extractor struct {
 	raw  int             // _raw field, -1 when absent
 	time int             // _time field
 	cols []fieldCols     // where each session.RowFields entry is
-	cc   session.Columns // the columns of cols again, as session.CellRow serves them
+	cc   session.Columns // the columns of cols again, as session.Extractor.FromCells takes them
 	x    session.Extractor
 }
 
@@ -58,12 +58,8 @@ func (x *extractor) bind(r *scp.RowReader) {
 	})
 }
 
-// Cells serves session.CellRow: the current row's cells and where each field is.
-func (x *extractor) Cells() ([][]byte, *session.Columns) {
-	return x.r.Cells(), &x.cc
-}
-
-// fromRow fills ev from the current row's fields through session.Extractor.
+// fromRow fills ev from the current row's fields through session.Extractor, which reads
+// the row's cells and their columns, and calls Values for the multivalues.
 func (x *extractor) fromRow(ev *session.Event) error {
 	return x.x.FromCells(x, x.r.Cells(), &x.cc, ev)
 }
