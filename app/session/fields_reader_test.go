@@ -1,6 +1,7 @@
 package session
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -39,4 +40,49 @@ func TestFromRowNotOktaLeavesEvent(t *testing.T) {
 			require.Equal(t, stale, e, "%q layout %d", typ, k)
 		}
 	}
+}
+
+// FromRow keeps the target{}.type multivalues it decoded lately: rows drawn from more lists
+// than it keeps, some with values that need escaping, must read as through Values alone.
+func TestFromRowTargetTypesCache(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	lists := [][]string{{"AppInstance", "AppUser"}, {"PolicyEntity", "PolicyRule"}, {"User", "AppInstance"},
+		{"User"}, {"AppInstance", "User", "Group"}, {"a$b", "User"}, {"User", "x\ny"}, {"", "User"}, {"User", "User"}}
+	var cached, general Extractor
+	buf := make([]byte, 0, 4096)
+	for i := range 300 {
+		types := lists[r.IntN(len(lists))]
+		fields := map[string][]string{"eventType": {"user.authentication.sso"}, "_time": {"1581711537.7"},
+			"target{}.type": types}
+		for k := range types {
+			fields["target{}.id"] = append(fields["target{}.id"], fmt.Sprintf("id%d.%d", i, k))
+			fields["target{}.alternateId"] = append(fields["target{}.alternateId"], fmt.Sprintf("login%d", k))
+			fields["target{}.displayName"] = append(fields["target{}.displayName"], fmt.Sprintf("name%d", r.IntN(3)))
+		}
+		// Values whose bytes the next row overwrites, as a chunk's are.
+		buf = buf[:cap(buf)]
+		for k := range buf {
+			buf[k] = '#'
+		}
+		buf = buf[:0]
+		var want, got Event
+		require.NoError(t, general.FromRow(getterRow(func(n string) []string { return fields[n] }), &want))
+		require.NoError(t, cached.FromRow(reusingRow{newCellsRow(r, fields), &buf}, &got))
+		require.Equal(t, want, got, "row %d %q", i, types)
+	}
+}
+
+// reusingRow serves a cellsRow's values from a buffer that each row reuses.
+type reusingRow struct {
+	*cellsRow
+	buf *[]byte
+}
+
+func (w reusingRow) Values(f int, dst [][]byte) [][]byte {
+	for _, v := range w.cellsRow.Values(f, nil) {
+		s := len(*w.buf)
+		*w.buf = append(*w.buf, v...)
+		dst = append(dst, (*w.buf)[s:len(*w.buf):len(*w.buf)])
+	}
+	return dst
 }
