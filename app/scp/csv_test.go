@@ -398,6 +398,9 @@ func TestRowReaderFastAndFullParseAgree(t *testing.T) {
 		"a,b\n12345678,\"12345678\"",
 		"a,b\n\"unterminated,x\n",
 		"_raw,b\r\n\"{\"\"a\"\":\"\"b,\nc\"\"}\",x\r\n\"\"\"\"\"\"\",\"\"\"x\"\r\n\"a\"\"b\"c,x\n\"a\"\"b,x\n",
+		// Blank lines, which Next leaves to record, and rows that start with a CR.
+		"a,b\n\nx,y\n\r\n\r\nz,w\n\n\n",
+		"a,b\r\n\rx,y\r\n\r\r\n,\r\n\r",
 	}
 	// Runs of empty cells of every length up to three words, at the start, middle and end of
 	// rows, before each line end.

@@ -109,17 +109,23 @@ func TestFromRowCellsMatchesValues(t *testing.T) {
 	require.Greater(t, rows, 100)
 }
 
-// checkLayouts reads fields through three random layouts of cells and through Values alone:
-// the Events must be the same. It returns how many layouts FromRow read as plain cells.
+// checkLayouts reads fields through three random layouts of cells (with FromRow and with
+// FromCells) and through Values alone: the Events must be the same, and so must what an
+// error leaves of the Event filled before. It returns how many layouts FromRow read as
+// plain cells.
 func checkLayouts(t *testing.T, r *rand.Rand, fast, general *Extractor, fields map[string][]string, where string) (plain int) {
 	t.Helper()
 	for k := range 3 {
 		row := newCellsRow(r, fields)
-		var want, got Event
+		stale := Event{Ref: 7, Type: "stale", TargetID: "stale", Time: 1}
+		want, got, viaCells := stale, stale, stale
 		wantErr := general.FromRow(getterRow(func(n string) []string { return fields[n] }), &want)
 		gotErr := fast.FromRow(row, &got)
 		require.Equal(t, wantErr, gotErr, "%s layout %d", where, k)
 		require.Equal(t, want, got, "%s layout %d", where, k)
+		cellsErr := fast.FromCells(row, row.cells, &row.cols, &viaCells)
+		require.Equal(t, wantErr, cellsErr, "%s layout %d", where, k)
+		require.Equal(t, want, viaCells, "%s layout %d", where, k)
 		if row.cols.plainOnly(row.cells) {
 			plain++
 		}

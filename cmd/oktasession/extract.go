@@ -26,7 +26,7 @@ type extractor struct {
 	raw  int             // _raw field, -1 when absent
 	time int             // _time field
 	cols []fieldCols     // where each session.RowFields entry is
-	cc   session.Columns // the columns of cols again, as session.CellRow serves them
+	cc   session.Columns // the columns of cols again, as session.Extractor.FromCells takes them
 	x    session.Extractor
 }
 
@@ -58,9 +58,10 @@ func (x *extractor) bind(r *scp.RowReader) {
 	})
 }
 
-// Cells serves session.CellRow: the current row's cells and where each field is.
-func (x *extractor) Cells() ([][]byte, *session.Columns) {
-	return x.r.Cells(), &x.cc
+// fromRow fills ev from the current row's fields through session.Extractor, which reads
+// the row's cells and their columns, and calls Values for the multivalues.
+func (x *extractor) fromRow(ev *session.Event) error {
+	return x.x.FromCells(x, x.r.Cells(), &x.cc, ev)
 }
 
 // Field positions in session.RowFields the extractor checks itself.
@@ -75,17 +76,17 @@ func (x *extractor) event(ev *session.Event) outcome {
 	typ, osType := x.cols[fieldType].field, x.cols[fieldOSType].field
 	switch {
 	case osType >= 0 && len(r.Value(osType)) > 0:
-		if x.x.FromRow(x, ev) != nil {
+		if x.fromRow(ev) != nil {
 			return rowNotOkta
 		}
 	case x.raw >= 0 && len(r.Value(x.raw)) > 0:
 		err := session.ParseRaw(r.Value(x.raw), ev)
-		if err != nil && (typ < 0 || x.x.FromRow(x, ev) != nil) {
+		if err != nil && (typ < 0 || x.fromRow(ev) != nil) {
 			// _raw is not Okta JSON (ParseRaw's ErrNotJSON or ErrNotOkta) and no fields either.
 			return rowNotOkta
 		}
 	default:
-		if typ < 0 || x.x.FromRow(x, ev) != nil {
+		if typ < 0 || x.fromRow(ev) != nil {
 			return rowNotOkta
 		}
 	}
