@@ -5,6 +5,9 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // dirty sets every exported field of s to a value no build produces, as a sequence built
@@ -67,21 +70,35 @@ func TestBuildResets(t *testing.T) {
 	}
 }
 
-// TestRequiredByKey checks the table build looks up against requiredSeen for every flow and
-// class.
-func TestRequiredByKey(t *testing.T) {
-	if !requiredByKeyOK {
-		t.Fatal("two classes of one step key differ: build falls back to requiredSeen")
+// TestClassRequired pins the required steps each kind of step stands for, which build ORs
+// together to find a flow's missing steps.
+func TestClassRequired(t *testing.T) {
+	tests := []struct {
+		typ  string
+		flow Flow
+		want uint8 // bit i: required[flow][i]
+	}{
+		{typeSessionStart, FlowSignin, 0b001},
+		{typePolicy, FlowSignin, 0b010},
+		{typeVerify, FlowSignin, 0b100},
+		{typeSSO, FlowAppSignin, 0b1},
+		{typeDeny, FlowAppSignin, 0},
+		{"system.sms.send_password_reset_message", FlowSSPR, 0b001},
+		{typeResetPassword, FlowSSPR, 0b010},
+		{typeUpdatePassword, FlowSSPR, 0b100},
+		{"system.voice.send_account_unlock_call", FlowUnlock, 0b01},
+		{typeUnlockToken, FlowUnlock, 0},
+		{typeUnlock, FlowUnlock, 0b10},
+		{"system.sms.send_password_reset_message", FlowSignin, 0},
+	}
+	for _, tt := range tests {
+		c := classOf(tt.typ)
+		require.NotNil(t, c, tt.typ)
+		assert.Equal(t, tt.want, c.required[tt.flow], "%s in %s", tt.typ, tt.flow)
 	}
 	for _, c := range classes {
 		for f := range Flow(numFlows) {
-			k := stepKey(c.flow, c.rank, c.deny)
-			if k >= len(requiredByKey[f]) {
-				t.Fatalf("%s: key %d beyond the table", c.typ, k)
-			}
-			if got, want := requiredByKey[f][k], requiredSeen(f, c.typ, c.role); got != want {
-				t.Errorf("%s in %s: %b, want %b", c.typ, f, got, want)
-			}
+			assert.Equal(t, requiredSeen(f, c.typ, c.role), c.required[f], "%s in %s", c.typ, f)
 		}
 	}
 }

@@ -90,6 +90,9 @@ type class struct {
 	start    bool   // user.session.start, whose failures are sequences of their own
 	deny     bool   // application.policy.sign_on.deny_access
 	update   bool   // user.account.update_password, unowned outside a reset
+	// required holds, per flow, the required steps this type stands for (bit i for
+	// required[flow][i]), so that build need not compare the type with each of them.
+	required [numFlows]uint8
 }
 
 // Event types the engine treats specially.
@@ -142,6 +145,9 @@ func init() {
 		c.start = typ == typeSessionStart
 		c.deny = typ == typeDeny
 		c.update = typ == typeUpdatePassword
+		for f := range Flow(numFlows) {
+			c.required[f] = requiredSeen(f, typ, c.role)
+		}
 		i := typeHash(typ)
 		for typeTable[i] != nil {
 			i = (i + 1) % uint64(len(typeTable))
