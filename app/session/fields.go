@@ -82,18 +82,7 @@ type Row interface {
 // numRowFields is len(RowFields).
 const numRowFields = fCompact + 16
 
-// CellRow is a Row that also lends FromRow the row's cells, so that a single-valued field (most
-// of them) is read straight from its cell instead of through a call to Values.
-type CellRow interface {
-	Row
-	// Cells returns the row's cells and where the fields are among them. A field whose __mv_
-	// cell is empty has the one value of its plain cell (none when that is empty), as Values
-	// would return it; Values still serves the others, and its values depend on the field's
-	// two cells alone.
-	Cells() ([][]byte, *Columns)
-}
-
-// Columns locates the fields of RowFields among the cells of a CellRow's rows.
+// Columns locates the fields of RowFields among the cells of the rows FromCells reads.
 type Columns struct {
 	at [numRowFields]struct{ plain, mv int }
 	// Worked out once per chunk by Bind, for FromRow's plain-cell path.
@@ -177,10 +166,10 @@ type strCache [strCacheSlots]string
 type Extractor struct {
 	cache [numRowFields]strCache
 	vals  [4][][]byte
-	// The current row's cells and columns when it is a CellRow, cols nil otherwise.
+	// The current row's cells and columns when FromCells reads it, cols nil for FromRow.
 	cells [][]byte
 	cols  *Columns
-	types [typeLists]typeList // recent target{}.type multivalues of CellRows
+	types [typeLists]typeList // recent target{}.type multivalues of rows read by FromCells
 	next  int                 // the entry of types to replace
 }
 
@@ -217,15 +206,7 @@ func (x *Extractor) cached(f int, b []byte) string {
 	return *slot
 }
 
-// bindRow notes the cells of r when it is a CellRow, for one and values.
-func (x *Extractor) bindRow(r Row) {
-	x.cols = nil
-	if cr, ok := r.(CellRow); ok {
-		x.cells, x.cols = cr.Cells()
-	}
-}
-
-// cell returns field f's plain cell and true when the row is a CellRow and f holds at most
+// cell returns field f's plain cell and true when FromCells reads the row and f holds at most
 // one value; false sends the caller to the Row's Values.
 func (x *Extractor) cell(f int) ([]byte, bool) {
 	c := x.cols
@@ -280,13 +261,15 @@ func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 // FromRow fills e (except Ref) from one row, as FromFields does. e's strings may point into
 // the row's bytes.
 func (x *Extractor) FromRow(r Row, e *Event) error {
-	x.bindRow(r)
+	x.cells, x.cols = nil, nil
 	return x.fromRow(r, e)
 }
 
-// FromCells is FromRow for a row whose cells and columns the caller holds, as a CellRow's
-// Cells would return them; it spares FromRow's interface calls to find them (6M fewer
-// instructions on 200 000 rows of the fields-only stream).
+// FromCells is FromRow for a row whose cells the caller holds, with cols locating the fields
+// among them: a single-valued field (most of them) is read straight from its cell instead of
+// through a call to r.Values. A field whose __mv_ cell is empty has the one value of its plain
+// cell (none when that is empty), as Values would return it; Values still serves the others,
+// and its values must depend on the field's two cells alone.
 func (x *Extractor) FromCells(r Row, cells [][]byte, cols *Columns, e *Event) error {
 	x.cells, x.cols = cells, cols
 	return x.fromRow(r, e)
@@ -439,8 +422,8 @@ func (x *Extractor) targets(r Row, e *Event) {
 	}
 }
 
-// targetTypes returns the values of target{}.type, to read only. The multivalues of a
-// CellRow's rows come from x.types when their cells were seen lately: decoding one through
+// targetTypes returns the values of target{}.type, to read only. The multivalues of the
+// rows FromCells reads come from x.types when their cells were seen lately: decoding one through
 // Values cost ~400 instructions, and a chunk has a handful of distinct ones (FromRow: 17.6M
 // fewer instructions on 200 000 rows of the fields-only stream).
 func (x *Extractor) targetTypes(r Row) [][]byte {

@@ -36,7 +36,7 @@ func TestFromRowNotOktaLeavesEvent(t *testing.T) {
 			e := stale
 			require.ErrorIs(t, x.FromRow(row, &e), ErrNotOkta, "%q layout %d", typ, k)
 			require.Equal(t, stale, e, "%q layout %d", typ, k)
-			require.ErrorIs(t, x.FromCells(row, row.cells, &row.cols, &e), ErrNotOkta, "%q layout %d", typ, k)
+			require.ErrorIs(t, row.read(&x, &e), ErrNotOkta, "%q layout %d", typ, k)
 			require.Equal(t, stale, e, "%q layout %d", typ, k)
 		}
 	}
@@ -67,7 +67,8 @@ func TestFromRowTargetTypesCache(t *testing.T) {
 		buf = buf[:0]
 		var want, got Event
 		require.NoError(t, general.FromRow(getterRow(func(n string) []string { return fields[n] }), &want))
-		require.NoError(t, cached.FromRow(reusingRow{newCellsRow(r, fields), &buf}, &got))
+		row := reusingRow{newCellsRow(r, fields), &buf}
+		require.NoError(t, cached.FromCells(row, row.cells, &row.cols, &got))
 		require.Equal(t, want, got, "row %d %q", i, types)
 	}
 }

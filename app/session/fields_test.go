@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// cellsRow is a CellRow laid out as a Splunk chunk lays out a row: a plain cell per field
+// cellsRow is a row for FromCells laid out as a Splunk chunk lays out a row: a plain cell per field
 // (values joined by newlines) and, for some fields, an __mv_ cell that is empty for a single
 // value. Its columns are shuffled and some fields lack the __mv_ column.
 type cellsRow struct {
@@ -80,9 +80,10 @@ func (c *cellsRow) Values(f int, dst [][]byte) [][]byte {
 	return dst
 }
 
-func (c *cellsRow) Cells() ([][]byte, *Columns) { return c.cells, &c.cols }
+// read reads the row with FromCells.
+func (c *cellsRow) read(x *Extractor, e *Event) error { return x.FromCells(c, c.cells, &c.cols, e) }
 
-// TestFromRowCellsMatchesValues reads the same rows through the cells of a CellRow and through
+// TestFromRowCellsMatchesValues reads the same rows through their cells and through
 // Values alone: the Events must be the same.
 func TestFromRowCellsMatchesValues(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
@@ -109,10 +110,10 @@ func TestFromRowCellsMatchesValues(t *testing.T) {
 	require.Greater(t, rows, 100)
 }
 
-// checkLayouts reads fields through three random layouts of cells (with FromRow and with
-// FromCells) and through Values alone: the Events must be the same, and so must what an
-// error leaves of the Event filled before. It returns how many layouts FromRow read as
-// plain cells.
+// checkLayouts reads fields through three random layouts of cells (with FromCells, and with
+// FromRow through their Values) and through a getter's Values: the Events must be the same,
+// and so must what an error leaves of the Event filled before. It returns how many layouts
+// FromCells read as plain cells.
 func checkLayouts(t *testing.T, r *rand.Rand, fast, general *Extractor, fields map[string][]string, where string) (plain int) {
 	t.Helper()
 	for k := range 3 {
@@ -123,7 +124,7 @@ func checkLayouts(t *testing.T, r *rand.Rand, fast, general *Extractor, fields m
 		gotErr := fast.FromRow(row, &got)
 		require.Equal(t, wantErr, gotErr, "%s layout %d", where, k)
 		require.Equal(t, want, got, "%s layout %d", where, k)
-		cellsErr := fast.FromCells(row, row.cells, &row.cols, &viaCells)
+		cellsErr := row.read(fast, &viaCells)
 		require.Equal(t, wantErr, cellsErr, "%s layout %d", where, k)
 		require.Equal(t, want, viaCells, "%s layout %d", where, k)
 		if row.cols.plainOnly(row.cells) {
@@ -172,7 +173,7 @@ func TestFromRowCellsNoValueSpellings(t *testing.T) {
 			var want, got Event
 			var x, y Extractor
 			require.NoError(t, x.FromRow(getterRow(func(n string) []string { return fields[n] }), &want))
-			require.NoError(t, y.FromRow(newCellsRow(r, fields), &got))
+			require.NoError(t, newCellsRow(r, fields).read(&y, &got))
 			require.Equal(t, want, got, fmt.Sprintf("%q layout %d", none, k))
 		}
 	}
