@@ -62,6 +62,9 @@ const (
 	fCompact // CompactFields start here
 )
 
+// fOSType is os_type's position in RowFields: a row with a value there is a compact record.
+const fOSType = fCompact + 2
+
 // RowFields names the fields a Row serves, by position: Splunk's names for the Okta fields,
 // then CompactFields.
 var RowFields = append([]string{
@@ -88,7 +91,6 @@ type Columns struct {
 	// Worked out once per chunk by Bind, for FromRow's plain-cell path.
 	single []fieldCell // the single-valued Okta fields (fType to fFactor, fPublished, fTime) with a plain cell
 	mvs    []int       // the __mv_ cells of those fields and of os_type
-	osType int         // the plain cell of os_type, -1 when absent
 }
 
 // Bind sets the columns from index, which returns the columns of a field's plain and __mv_
@@ -106,11 +108,10 @@ func (c *Columns) Bind(index func(name string) (plain, mv int)) {
 			if m >= 0 {
 				c.mvs = append(c.mvs, m)
 			}
-		case f == fCompact+2 && m >= 0:
+		case f == fOSType && m >= 0:
 			c.mvs = append(c.mvs, m)
 		}
 	}
-	c.osType = c.at[fCompact+2].plain
 }
 
 // fieldCell is a field (a position in RowFields), the column of its plain cell, and whether
@@ -130,7 +131,7 @@ func singleValued(f int) bool {
 // compact record (os_type empty), no multivalue (Splunk leaves the __mv_ cell of a single
 // value empty).
 func (c *Columns) plainOnly(cells [][]byte) bool {
-	if c.osType >= 0 && len(cells[c.osType]) > 0 {
+	if p := c.at[fOSType].plain; p >= 0 && len(cells[p]) > 0 {
 		return false
 	}
 	n := 0
@@ -308,7 +309,7 @@ func (x *Extractor) fromRow(r Row, e *Event) error {
 			}
 		}
 	} else {
-		x.vals[0] = x.values(r, fCompact+2, x.vals[0][:0]) // os_type
+		x.vals[0] = x.values(r, fOSType, x.vals[0][:0])
 		if len(x.vals[0]) > 0 && len(x.vals[0][0]) > 0 {
 			return x.fromCompact(r, e)
 		}
