@@ -181,7 +181,7 @@ func TestESCUDetections(t *testing.T) {
 					assert.True(t, slices.ContainsFunc(real, func(e cimEvent) bool { return len(e.f[f]) > 0 }), "Okta logs %s", f)
 				}
 				_, realRows := escuRun(t, d, real)
-				t.Logf("%d events match (%d give rows, %d of them real samples)", len(matched), len(rows), len(realRows))
+				t.Logf("%s: %d events match, %d give rows, %d of them real samples", d.name, len(matched), len(rows), len(realRows))
 			case "broken":
 				require.NotEmpty(t, d.why)
 				if d.brokenEval != "" {
