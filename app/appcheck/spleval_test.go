@@ -1,0 +1,540 @@
+package appcheck
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// This file evaluates the subset of SPL's eval language that props.conf's calculated fields
+// (EVAL-*) use, with Splunk's rules for null and multivalue fields, so the tests can compute
+// what Splunk computes at search time without a Splunk.
+
+// fields holds an event's search-time fields: name -> values (more than one for a multivalue
+// field). An absent name is null.
+type fields map[string][]string
+
+// evalValue is an eval result: null, a boolean, or a (possibly multivalue) string.
+type evalValue struct {
+	null   bool
+	isBool bool
+	b      bool
+	mv     []string
+}
+
+var evalNull = evalValue{null: true}
+
+func evalStr(s string) evalValue { return evalValue{mv: []string{s}} }
+func evalBool(b bool) evalValue  { return evalValue{isBool: true, b: b} }
+func (v evalValue) truthy() bool { return !v.null && v.isBool && v.b }
+func (v evalValue) first() (string, bool) {
+	if v.null || v.isBool || len(v.mv) == 0 {
+		return "", false
+	}
+	return v.mv[0], true
+}
+
+// evalExpr is a parsed eval expression.
+type evalExpr interface {
+	eval(f fields) (evalValue, error)
+}
+
+type (
+	evalLit   struct{ v evalValue }
+	evalField struct{ name string }
+	evalCall  struct {
+		name string
+		args []evalExpr
+	}
+	evalBinary struct {
+		op   string
+		l, r evalExpr
+	}
+	evalNot struct{ x evalExpr }
+)
+
+func (e evalLit) eval(fields) (evalValue, error) { return e.v, nil }
+
+func (e evalField) eval(f fields) (evalValue, error) {
+	v, ok := f[e.name]
+	if !ok || len(v) == 0 {
+		return evalNull, nil
+	}
+	return evalValue{mv: v}, nil
+}
+
+func (e evalNot) eval(f fields) (evalValue, error) {
+	v, err := e.x.eval(f)
+	if err != nil || v.null {
+		return evalNull, err
+	}
+	return evalBool(!v.truthy()), nil
+}
+
+func (e evalBinary) eval(f fields) (evalValue, error) {
+	l, err := e.l.eval(f)
+	if err != nil {
+		return evalNull, err
+	}
+	switch e.op {
+	case "AND":
+		if !l.truthy() {
+			return evalBool(false), nil
+		}
+		r, err := e.r.eval(f)
+		return evalBool(r.truthy()), err
+	case "OR":
+		if l.truthy() {
+			return evalBool(true), nil
+		}
+		r, err := e.r.eval(f)
+		return evalBool(r.truthy()), err
+	}
+	r, err := e.r.eval(f)
+	if err != nil {
+		return evalNull, err
+	}
+	ls, lok := l.first()
+	rs, rok := r.first()
+	if !lok || !rok {
+		return evalNull, nil // a comparison with null is null
+	}
+	switch e.op {
+	case "==", "=":
+		return evalBool(ls == rs), nil
+	case "!=":
+		return evalBool(ls != rs), nil
+	}
+	return evalNull, fmt.Errorf("operator %s is not supported", e.op)
+}
+
+func (e evalCall) eval(f fields) (evalValue, error) {
+	args := make([]evalValue, 0, len(e.args))
+	lazy := e.name == "if" || e.name == "case" || e.name == "coalesce"
+	if !lazy {
+		for _, a := range e.args {
+			v, err := a.eval(f)
+			if err != nil {
+				return evalNull, err
+			}
+			args = append(args, v)
+		}
+	}
+	want := func(n int) error {
+		if len(e.args) != n {
+			return fmt.Errorf("%s takes %d arguments, got %d", e.name, n, len(e.args))
+		}
+		return nil
+	}
+	switch e.name {
+	case "true", "false", "null":
+		if err := want(0); err != nil {
+			return evalNull, err
+		}
+		if e.name == "null" {
+			return evalNull, nil
+		}
+		return evalBool(e.name == "true"), nil
+	case "if":
+		if err := want(3); err != nil {
+			return evalNull, err
+		}
+		c, err := e.args[0].eval(f)
+		if err != nil {
+			return evalNull, err
+		}
+		if c.truthy() {
+			return e.args[1].eval(f)
+		}
+		return e.args[2].eval(f)
+	case "case":
+		if len(e.args)%2 != 0 {
+			return evalNull, fmt.Errorf("case takes condition/value pairs")
+		}
+		for i := 0; i < len(e.args); i += 2 {
+			c, err := e.args[i].eval(f)
+			if err != nil {
+				return evalNull, err
+			}
+			if c.truthy() {
+				return e.args[i+1].eval(f)
+			}
+		}
+		return evalNull, nil
+	case "coalesce":
+		for _, a := range e.args {
+			v, err := a.eval(f)
+			if err != nil {
+				return evalNull, err
+			}
+			if !v.null {
+				return v, nil
+			}
+		}
+		return evalNull, nil
+	case "nullif":
+		if err := want(2); err != nil {
+			return evalNull, err
+		}
+		a, aok := args[0].first()
+		b, bok := args[1].first()
+		if aok && bok && a == b {
+			return evalNull, nil
+		}
+		return args[0], nil
+	case "lower":
+		if err := want(1); err != nil {
+			return evalNull, err
+		}
+		s, ok := args[0].first()
+		if !ok {
+			return evalNull, nil
+		}
+		return evalStr(strings.ToLower(s)), nil
+	case "in":
+		if len(args) < 2 {
+			return evalNull, fmt.Errorf("in takes a value and a list")
+		}
+		s, ok := args[0].first()
+		if !ok {
+			return evalBool(false), nil
+		}
+		for _, a := range args[1:] {
+			if t, ok := a.first(); ok && t == s {
+				return evalBool(true), nil
+			}
+		}
+		return evalBool(false), nil
+	case "like":
+		if err := want(2); err != nil {
+			return evalNull, err
+		}
+		s, ok := args[0].first()
+		p, pok := args[1].first()
+		if !ok || !pok {
+			return evalBool(false), nil
+		}
+		return evalBool(likePattern(p).MatchString(s)), nil
+	case "match":
+		if err := want(2); err != nil {
+			return evalNull, err
+		}
+		s, ok := args[0].first()
+		p, pok := args[1].first()
+		if !ok || !pok {
+			return evalBool(false), nil
+		}
+		re, err := regexp.Compile(p)
+		if err != nil {
+			return evalNull, err
+		}
+		return evalBool(re.MatchString(s)), nil
+	case "isnull", "isnotnull":
+		if err := want(1); err != nil {
+			return evalNull, err
+		}
+		return evalBool(args[0].null == (e.name == "isnull")), nil
+	case "substr":
+		if len(args) != 2 && len(args) != 3 {
+			return evalNull, fmt.Errorf("substr takes 2 or 3 arguments")
+		}
+		s, ok := args[0].first()
+		st, sok := args[1].first()
+		if !ok || !sok {
+			return evalNull, nil
+		}
+		start, err := strconv.Atoi(st)
+		if err != nil || start < 1 {
+			return evalNull, fmt.Errorf("substr start %q", st)
+		}
+		r := []rune(s)
+		if start > len(r) {
+			return evalStr(""), nil
+		}
+		r = r[start-1:]
+		if len(args) == 3 {
+			ls, _ := args[2].first()
+			n, err := strconv.Atoi(ls)
+			if err != nil {
+				return evalNull, fmt.Errorf("substr length %q", ls)
+			}
+			if n < len(r) {
+				r = r[:n]
+			}
+		}
+		return evalStr(string(r)), nil
+	case "mvindex":
+		if len(args) != 2 {
+			return evalNull, fmt.Errorf("mvindex takes 2 arguments here")
+		}
+		is, ok := args[1].first()
+		if args[0].null || !ok {
+			return evalNull, nil
+		}
+		i, err := strconv.Atoi(is)
+		if err != nil {
+			return evalNull, fmt.Errorf("mvindex index %q", is)
+		}
+		if i < 0 {
+			i += len(args[0].mv)
+		}
+		if i < 0 || i >= len(args[0].mv) {
+			return evalNull, nil
+		}
+		return evalStr(args[0].mv[i]), nil
+	case "mvfind":
+		if err := want(2); err != nil {
+			return evalNull, err
+		}
+		p, pok := args[1].first()
+		if args[0].null || !pok {
+			return evalNull, nil
+		}
+		re, err := regexp.Compile(p)
+		if err != nil {
+			return evalNull, err
+		}
+		for i, s := range args[0].mv {
+			if re.MatchString(s) {
+				return evalStr(strconv.Itoa(i)), nil
+			}
+		}
+		return evalNull, nil
+	}
+	return evalNull, fmt.Errorf("eval function %s() is not supported by this checker", e.name)
+}
+
+// likePattern turns an SPL like() pattern (% any run, _ one character) into a regexp.
+func likePattern(p string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString("^")
+	for _, r := range p {
+		switch r {
+		case '%':
+			b.WriteString(".*")
+		case '_':
+			b.WriteString(".")
+		default:
+			b.WriteString(regexp.QuoteMeta(string(r)))
+		}
+	}
+	b.WriteString("$")
+	return regexp.MustCompile("(?s)" + b.String())
+}
+
+// unescapeEval reads an eval string literal's body: \\ is a backslash, \" a quote, and any
+// other backslash stays (so "^a\.b" and "^a\\.b" are the same regular expression).
+func unescapeEval(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && (s[i+1] == '\\' || s[i+1] == '"') {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// evalParser parses one eval expression.
+type evalParser struct {
+	toks []string
+	pos  int
+}
+
+// tokenizeEval splits an eval expression into tokens: "strings", 'fields', names, numbers,
+// operators and punctuation.
+func tokenizeEval(s string) ([]string, error) {
+	var toks []string
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n':
+			i++
+		case c == '"' || c == '\'':
+			j := i + 1
+			for j < len(s) && s[j] != c {
+				if s[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(s) {
+				return nil, fmt.Errorf("unterminated %c at %d", c, i)
+			}
+			toks = append(toks, s[i:j+1])
+			i = j + 1
+		case strings.HasPrefix(s[i:], "==") || strings.HasPrefix(s[i:], "!="):
+			toks = append(toks, s[i:i+2])
+			i += 2
+		case strings.ContainsRune("(),=", rune(c)):
+			toks = append(toks, string(c))
+			i++
+		case unicode.IsLetter(rune(c)) || unicode.IsDigit(rune(c)) || c == '_' || c == '-':
+			j := i
+			for j < len(s) && (unicode.IsLetter(rune(s[j])) || unicode.IsDigit(rune(s[j])) || s[j] == '_' || s[j] == '-') {
+				j++
+			}
+			toks = append(toks, s[i:j])
+			i = j
+		default:
+			return nil, fmt.Errorf("unexpected %q at %d", c, i)
+		}
+	}
+	return toks, nil
+}
+
+func parseEval(s string) (evalExpr, error) {
+	toks, err := tokenizeEval(s)
+	if err != nil {
+		return nil, err
+	}
+	p := &evalParser{toks: toks}
+	e, err := p.or()
+	if err != nil {
+		return nil, err
+	}
+	if p.pos != len(p.toks) {
+		return nil, fmt.Errorf("unexpected %q after the expression", p.toks[p.pos])
+	}
+	return e, nil
+}
+
+func (p *evalParser) peek() string {
+	if p.pos < len(p.toks) {
+		return p.toks[p.pos]
+	}
+	return ""
+}
+
+func (p *evalParser) or() (evalExpr, error) { return p.binary("OR", p.and) }
+
+func (p *evalParser) and() (evalExpr, error) { return p.binary("AND", p.not) }
+
+// binary parses operands joined by op (left-associative), each parsed by next.
+func (p *evalParser) binary(op string, next func() (evalExpr, error)) (evalExpr, error) {
+	l, err := next()
+	for err == nil && p.peek() == op {
+		p.pos++
+		var r evalExpr
+		if r, err = next(); err == nil {
+			l = evalBinary{op: op, l: l, r: r}
+		}
+	}
+	return l, err
+}
+
+func (p *evalParser) not() (evalExpr, error) {
+	if p.peek() == "NOT" {
+		p.pos++
+		x, err := p.not()
+		return evalNot{x: x}, err
+	}
+	return p.cmp()
+}
+
+func (p *evalParser) cmp() (evalExpr, error) {
+	l, err := p.primary()
+	if err != nil {
+		return nil, err
+	}
+	if op := p.peek(); op == "==" || op == "=" || op == "!=" {
+		p.pos++
+		r, err := p.primary()
+		if err != nil {
+			return nil, err
+		}
+		return evalBinary{op: op, l: l, r: r}, nil
+	}
+	return l, nil
+}
+
+func (p *evalParser) primary() (evalExpr, error) {
+	t := p.peek()
+	if t == "" {
+		return nil, fmt.Errorf("expression ends early")
+	}
+	p.pos++
+	switch {
+	case t == "(":
+		e, err := p.or()
+		if err != nil {
+			return nil, err
+		}
+		if p.peek() != ")" {
+			return nil, fmt.Errorf("missing )")
+		}
+		p.pos++
+		return e, nil
+	case t[0] == '"':
+		return evalLit{evalStr(unescapeEval(t[1 : len(t)-1]))}, nil
+	case t[0] == '\'':
+		return evalField{name: t[1 : len(t)-1]}, nil
+	case unicode.IsDigit(rune(t[0])) || t[0] == '-':
+		return evalLit{evalStr(t)}, nil
+	}
+	if p.peek() != "(" {
+		return evalField{name: t}, nil
+	}
+	p.pos++
+	call := evalCall{name: t}
+	for p.peek() != ")" {
+		a, err := p.or()
+		if err != nil {
+			return nil, err
+		}
+		call.args = append(call.args, a)
+		if p.peek() == "," {
+			p.pos++
+		} else if p.peek() != ")" {
+			return nil, fmt.Errorf("%s(): want , or ) got %q", t, p.peek())
+		}
+	}
+	p.pos++
+	return call, nil
+}
+
+func TestEvalSubset(t *testing.T) {
+	f := fields{
+		"target{}.type":        {"AppInstance", "User"},
+		"target{}.alternateId": {"app", "bob@example.com"},
+		"outcome.reason":       {"null"},
+		"eventType":            {"user.session.start"},
+		"source":               {"okta:acme.okta.com"},
+		"x":                    {"userXsession"},
+	}
+	tests := []struct{ expr, want string }{
+		{`mvindex('target{}.alternateId', mvfind('target{}.type', "^User$"))`, "bob@example.com"},
+		{`coalesce(mvindex('target{}.alternateId', mvfind('target{}.type', "^Group$")), "none")`, "none"},
+		{`nullif('outcome.reason', "null")`, "<null>"},
+		{`if(in(lower('outcome.reason'), "null", "unknown"), null(), 'outcome.reason')`, "<null>"},
+		{`if(like(source, "okta:%"), substr(source, 6), host)`, "acme.okta.com"},
+		{`case(eventType=="x", "a", match(eventType, "^user\\.session"), "b", true(), "c")`, "b"},
+		{`case(eventType=="x", "a", match(eventType, "^user\.session"), "b", true(), "c")`, "b"},
+		{`if(match(x, "^user\.session"), "t", "f")`, "f"}, // \. is a literal dot
+		{`case(missing=="x", "a")`, "<null>"},
+		{`if(missing=="x" OR eventType!="y", "t", "f")`, "t"},
+		{`if(NOT isnull(missing) AND true(), "t", "f")`, "f"},
+	}
+	for _, tt := range tests {
+		e, err := parseEval(tt.expr)
+		require.NoError(t, err, tt.expr)
+		v, err := e.eval(f)
+		require.NoError(t, err, tt.expr)
+		got := "<null>"
+		if s, ok := v.first(); ok {
+			got = s
+		}
+		assert.Equal(t, tt.want, got, tt.expr)
+	}
+	_, err := parseEval(`frobnicate(x)`)
+	require.NoError(t, err)
+	e, _ := parseEval(`frobnicate(x)`)
+	_, err = e.eval(f)
+	assert.ErrorContains(t, err, "not supported", "an unknown function is an error, not a null")
+}
