@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"unicode"
 
@@ -292,7 +293,7 @@ func (e evalCall) eval(f fields) (evalValue, error) {
 		if !ok || !pok {
 			return evalBool(false), nil
 		}
-		re, err := regexp.Compile(p)
+		re, err := compileCached(p)
 		if err != nil {
 			return evalNull, err
 		}
@@ -358,7 +359,7 @@ func (e evalCall) eval(f fields) (evalValue, error) {
 		if args[0].null || !pok {
 			return evalNull, nil
 		}
-		re, err := regexp.Compile(p)
+		re, err := compileCached(p)
 		if err != nil {
 			return evalNull, err
 		}
@@ -468,12 +469,12 @@ func evalMoreFunctions(name string, args []evalValue) (v evalValue, ok bool, err
 		if args[0].null || !pok || !rok {
 			return evalNull, true, nil
 		}
-		re, err := regexp.Compile(p)
+		re, err := compileCached(p)
 		if err != nil {
 			return evalNull, true, err
 		}
 		// Splunk applies replace to every value of a multivalue field; \1 is a group.
-		repl := regexp.MustCompile(`\\(\d)`).ReplaceAllString(r, "$${$1}")
+		repl := splunkGroupRef.ReplaceAllString(r, "$${$1}")
 		out := make([]string, len(args[0].mv))
 		for i, s := range args[0].mv {
 			out[i] = re.ReplaceAllString(s, repl)
@@ -516,6 +517,23 @@ func evalMoreFunctions(name string, args []evalValue) (v evalValue, ok bool, err
 	}
 	return evalNull, false, nil
 }
+
+// compiledRegexps caches the patterns eval compiles: a scheduled day of alerts evaluates the
+// same few patterns on every row.
+var compiledRegexps sync.Map
+
+func compileCached(p string) (*regexp.Regexp, error) {
+	if re, ok := compiledRegexps.Load(p); ok {
+		return re.(*regexp.Regexp), nil
+	}
+	re, err := regexp.Compile(p)
+	if err == nil {
+		compiledRegexps.Store(p, re)
+	}
+	return re, err
+}
+
+var splunkGroupRef = regexp.MustCompile(`\\(\d)`)
 
 // likePattern turns an SPL like() pattern (% any run, _ one character) into a regexp.
 func likePattern(p string) *regexp.Regexp {

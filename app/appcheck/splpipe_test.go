@@ -78,7 +78,13 @@ func runSPL(env *splEnv, q string) ([]fields, error) {
 	for _, e := range env.events {
 		t, _ := evalNumber(e["_time"][0])
 		if t >= lo && t < hi && filter.match(e) {
-			rows = append(rows, e.clone())
+			rows = append(rows, e)
+		}
+	}
+	// oktasession only reads the events: the other commands change rows, so they get copies.
+	if len(segs) < 2 || !strings.HasPrefix(segs[1], "oktasession") {
+		for i, e := range rows {
+			rows[i] = e.clone()
 		}
 	}
 	for _, seg := range segs[1:] {
@@ -416,19 +422,24 @@ func cmdConvert(body string, rows []fields) ([]fields, error) {
 // statsAgg is one aggregation of stats, eventstats or streamstats: fn(arg) AS as.
 type statsAgg struct{ fn, arg, as string }
 
+var (
+	statsByRe     = regexp.MustCompile(`(?i)\s+BY\s+`)
+	statsOptionRe = regexp.MustCompile(`^([a-z_]+)=(\S+)\s*`)
+)
+
 var statsAggRe = regexp.MustCompile(`^([a-z_]+)(?:\(([^()]*)\))?(?:\s+(?:AS|as)\s+(\S+))?$`)
 
 // parseStats reads `[option=value ...] agg [, agg ...] [BY f1 [,] f2 ...]`.
 func parseStats(body string) (opts map[string]string, aggs []statsAgg, by []string, err error) {
 	opts = map[string]string{}
-	if i := regexp.MustCompile(`(?i)\s+BY\s+`).FindStringIndex(body); i != nil {
+	if i := statsByRe.FindStringIndex(body); i != nil {
 		by = strings.Fields(strings.ReplaceAll(body[i[1]:], ",", " "))
 		body = body[:i[0]]
 	}
 	// Options come first: name=value words before the first aggregation.
 	for {
 		body = strings.TrimSpace(body)
-		m := regexp.MustCompile(`^([a-z_]+)=(\S+)\s*`).FindStringSubmatch(body)
+		m := statsOptionRe.FindStringSubmatch(body)
 		if m == nil {
 			break
 		}
@@ -793,9 +804,11 @@ func cmdStats(name, body string, rows []fields) ([]fields, error) {
 	return rows, nil
 }
 
+var spanRe = regexp.MustCompile(`^(\d+)(s|sec|m|min|h|hr|d|day)?$`)
+
 // splDuration reads a span such as 15m, 2h, 1d, 90s or 600.
 func splDuration(s string) (time.Duration, error) {
-	m := regexp.MustCompile(`^(\d+)(s|sec|m|min|h|hr|d|day)?$`).FindStringSubmatch(s)
+	m := spanRe.FindStringSubmatch(s)
 	if m == nil {
 		return 0, fmt.Errorf("span %q", s)
 	}
