@@ -85,7 +85,7 @@ type alertHarness struct {
 	events       []fields // newest first, as Splunk returns them
 	labels       []alertLabel
 	bin          string
-	earliestFlag string // the command line option that passes searchinfo.earliest_time, "" if none
+	earliestOpt  bool   // oktasession takes earliest= (searchinfo.earliest_time in Splunk) on the command line
 	mu           sync.Mutex
 	cache        map[string][]fields
 	lookups      map[string]*splLookup
@@ -167,9 +167,7 @@ func newAlertHarness(t *testing.T) (*alertHarness, error) {
 		return nil, fmt.Errorf("building oktasession: %v\n%s", err, out)
 	}
 	help, _ := exec.Command(h.bin, "--help").CombinedOutput()
-	if m := regexp.MustCompile(`(--[a-z_-]*earliest[a-z_-]*)`).FindSubmatch(help); m != nil {
-		h.earliestFlag = string(m[1])
-	}
+	h.earliestOpt = bytes.Contains(help, []byte("earliest="))
 	return h, nil
 }
 
@@ -197,8 +195,8 @@ func (h *alertHarness) sequenceRows(env *splEnv, args []string, rows []fields) (
 			in.WriteByte('\n')
 		}
 		cmdArgs := append([]string{"--file", "-", "--format", "json"}, args...)
-		if h.earliestFlag != "" {
-			cmdArgs = append(cmdArgs, h.earliestFlag, strconv.FormatInt(env.earliest.Unix(), 10))
+		if h.earliestOpt { // what splunkd passes in getinfo's searchinfo.earliest_time
+			cmdArgs = append(cmdArgs, "earliest="+strconv.FormatInt(env.earliest.Unix(), 10))
 		}
 		cmd := exec.Command(h.bin, cmdArgs...)
 		cmd.Stdin = &in
@@ -456,7 +454,7 @@ func rowSummary(row fields) string {
 
 func TestAlertsOnLabelledDay(t *testing.T) {
 	h := loadAlertHarness(t)
-	if h.earliestFlag == "" {
+	if !h.earliestOpt {
 		t.Log("oktasession has no option for searchinfo.earliest_time: cut fragments are not marked")
 	}
 	searches := map[string]*confStanza{}
