@@ -108,9 +108,12 @@ func (e evalBinary) eval(f fields) (evalValue, error) {
 	if !lok || !rok {
 		return evalNull, nil // a comparison or an arithmetic with null is null
 	}
+	// Two numbers compare as numbers, anything else as text. Values carry no type here, so a
+	// quoted literal that looks like a number is a number too (Splunk would compare "10" < "9"
+	// as text); the app's searches compare fields with numbers, never two quoted numbers.
 	ln, lnum := evalNumber(ls)
 	rn, rnum := evalNumber(rs)
-	num := lnum && rnum // two numbers compare as numbers, anything else as text
+	num := lnum && rnum
 	switch e.op {
 	case "==", "=":
 		return evalBool(ls == rs || num && ln == rn), nil
@@ -794,6 +797,7 @@ func TestEvalSubset(t *testing.T) {
 		"eventType":            {"user.session.start"},
 		"source":               {"okta:acme.okta.com"},
 		"x":                    {"userXsession"},
+		"ten":                  {"10"},
 	}
 	tests := []struct{ expr, want string }{
 		{`mvindex('target{}.alternateId', mvfind('target{}.type', "^User$"))`, "bob@example.com"},
@@ -807,6 +811,24 @@ func TestEvalSubset(t *testing.T) {
 		{`case(missing=="x", "a")`, "<null>"},
 		{`if(missing=="x" OR eventType!="y", "t", "f")`, "t"},
 		{`if(NOT isnull(missing) AND true(), "t", "f")`, "f"},
+		{`if(10 > 9, "t", "f")`, "t"},        // numbers compare as numbers...
+		{`if(ten > 9, "t", "f")`, "t"},       // ...and so do fields that hold numbers
+		{`if("abc" < "abd", "t", "f")`, "t"}, // text compares as text
+		{`if(2 == 2.0, "t", "f")`, "t"},
+		{`1 + 2 * 3 - 4 / 2`, "5"},
+		{`-1 + 3`, "2"},
+		{`(1709720100.5 - 1709719800) / 60`, "5.008333333333334"},
+		{`round((1709720100.5 - 1709719800) / 60)`, "5"},
+		{`floor(3599 / 3600)`, "0"},
+		{`"a" . 1 . "b"`, "a1b"},
+		{`"a" + "b"`, "ab"},
+		{`missing + 1`, "<null>"},
+		{`mvcount('target{}.type')`, "2"},
+		{`mvcount(missing)`, "<null>"},
+		{`replace("Chrome/122.0.6261.94 Safari/537.36", "[0-9][0-9._]*", "")`, "Chrome/ Safari/"},
+		{`replace("ab", "(a)(b)", "\\2\\1")`, "ba"},
+		{`mvindex('target{}.type', -1)`, "User"},
+		{`if(mvfind('target{}.type', "^User$") >= 1, "t", "f")`, "t"},
 	}
 	for _, tt := range tests {
 		e, err := parseEval(tt.expr)
