@@ -73,23 +73,26 @@ var alertMutations = map[string]struct {
 	"Sign-in without MFA":          {"nomfa_remembered", map[string]string{"oktasight_nomfa_signals": "true()"}},
 	"Password spray":               {"spray_office_typos", map[string]string{"search:AND successes == 0": ""}},
 	"Brute force":                  {"brute_typos", map[string]string{"oktasight_failed_signin_5m_threshold": "3"}},
-	"Session hijack":               {"hijack_roaming", map[string]string{"search:AND session_agent_uses == 1": ""}},
-	"Recovery takeover":            {"takeover_usual_device", map[string]string{"oktasight_recovery_takeover_signals": "true()"}},
-	"Abandoned recovery":           {"abandoned_remembered", map[string]string{"oktasight_abandoned_recovery_user_threshold": "1"}},
+	"Brute force (24 hours)":       {"brute_typos", map[string]string{"oktasight_failed_signin_24h_threshold": "3"}},
+	"Password spray (low and slow)": {"spray_office_typos", map[string]string{"search:AND successes == 0": "",
+		"oktasight_spray_slow_hours_threshold": "1"}},
+	"Session hijack":     {"hijack_roaming", map[string]string{"search:AND session_agent_uses == 1": ""}},
+	"Recovery takeover":  {"takeover_usual_device", map[string]string{"oktasight_recovery_takeover_signals": "true()"}},
+	"Abandoned recovery": {"abandoned_remembered", map[string]string{"oktasight_abandoned_recovery_user_threshold": "1"}},
 }
 
 // alertHarness holds what every alert test shares: the corpus with its search-time fields, the
 // labels, and the oktasession binary with a cache of its answers.
 type alertHarness struct {
-	day          time.Time
-	events       []fields // newest first, as Splunk returns them
-	labels       []alertLabel
-	bin          string
-	earliestOpt  bool   // oktasession takes earliest= (searchinfo.earliest_time in Splunk) on the command line
-	mu           sync.Mutex
-	cache        map[string][]fields
-	lookups      map[string]*splLookup
-	runs         int // oktasession processes started
+	day         time.Time
+	events      []fields // newest first, as Splunk returns them
+	labels      []alertLabel
+	bin         string
+	earliestOpt bool // oktasession takes earliest= (searchinfo.earliest_time in Splunk) on the command line
+	mu          sync.Mutex
+	cache       map[string][]fields
+	lookups     map[string]*splLookup
+	runs        int // oktasession processes started
 }
 
 var (
