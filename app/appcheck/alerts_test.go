@@ -464,8 +464,16 @@ func TestAlertsOnLabelledDay(t *testing.T) {
 	for _, st := range savedSearches(t) {
 		searches[st.Name] = st
 	}
+	inCorpus := map[string]bool{}
+	for _, e := range h.events {
+		inCorpus[first(e["uuid"])] = true
+	}
 	byAlert := map[string][]alertLabel{}
 	for _, l := range h.labels {
+		require.NotEmpty(t, l.UUIDs, "label %s has no events", l.Scenario)
+		for _, u := range l.UUIDs {
+			require.True(t, inCorpus[u], "label %s: event %s is not in corpus.ndjson", l.Scenario, u)
+		}
 		require.Contains(t, alertSearches, l.Alert, "label %s", l.Scenario)
 		require.Contains(t, []string{"attack", "lookalike"}, l.Role, "label %s", l.Scenario)
 		byAlert[l.Alert] = append(byAlert[l.Alert], l)
