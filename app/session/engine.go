@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"slices"
 	"strings"
+	"time"
 )
 
 // keyBuf holds the buffered events of one key, linked into the engine's list of keys in the
@@ -60,9 +61,10 @@ func New(o Options, emit func(*Sequence), assign func(ref int64, a Assignment)) 
 	if o.MaxSpan <= 0 {
 		o.MaxSpan = DefaultMaxSpan
 	}
-	if o.Disorder < 0 {
-		o.Disorder = 0
-	}
+	// ParseArgs rejects values beyond these; a caller setting Options itself gets them
+	// capped, so that the window below cannot overflow.
+	o.MaxPause, o.MaxSpan = min(o.MaxPause, MaxMaxPause), min(o.MaxSpan, MaxMaxSpan)
+	o.Disorder = min(max(o.Disorder, 0), time.Hour)
 	if o.MaxKeyEvents <= 0 {
 		o.MaxKeyEvents = DefaultMaxKey
 	}

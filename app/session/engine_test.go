@@ -314,15 +314,35 @@ func TestParseArgs(t *testing.T) {
 	assert.Equal(t, 10*time.Minute, o.MaxPause)
 	assert.Equal(t, 24*time.Hour, o.MaxSpan)
 
+	// The bounds themselves are accepted.
+	o, err = ParseArgs([]string{"maxpause=1s", "maxspan=7d"})
+	require.NoError(t, err)
+	assert.Equal(t, time.Second, o.MaxPause)
+	assert.Equal(t, 7*24*time.Hour, o.MaxSpan)
+	o, err = ParseArgs([]string{"maxpause=24h", "maxspan=1s"})
+	require.NoError(t, err)
+	assert.Equal(t, 24*time.Hour, o.MaxPause)
+	assert.Equal(t, time.Second, o.MaxSpan)
+
 	for arg, want := range map[string]string{
-		"maxpause=abc": `maxpause: want a duration like 10m, 90s or 1h, got "abc"`,
-		"maxspan=-5m":  `maxspan: want a duration like 10m, 90s or 1h, got "-5m"`,
-		"by=device":    `by: want user, session or ip, got "device"`,
-		"flow=login":   `flow: want a comma-separated list of signin, app_signin, sspr, unlock, got "login"`,
-		"mode=table":   `mode: want sequences or events, got "table"`,
-		"order=random": `order: want auto, asc or desc, got "random"`,
-		"colour=blue":  `unknown argument "colour": want one of flow, by, maxpause, maxspan, mode, order`,
-		"maxpause":     `argument "maxpause": want key=value with key one of flow, by, maxpause, maxspan, mode, order`,
+		"maxpause=abc": `maxpause: want a duration from 1s to 24h, like 10m, 90s or 1h, got "abc"`,
+		"maxspan=-5m":  `maxspan: want a duration from 1s to 7d, like 10m, 90s or 1h, got "-5m"`,
+		// Out of range: every event would become a sequence of its own (maxpause plus the
+		// engine's tolerance overflowed), or the engine would hold a user's events for years.
+		"maxpause=9223372036s": `maxpause: want a duration from 1s to 24h, like 10m, 90s or 1h, got "9223372036s"`,
+		"maxpause=2562047h":    `maxpause: want a duration from 1s to 24h, like 10m, 90s or 1h, got "2562047h"`,
+		"maxpause=4294967295":  `maxpause: want a duration from 1s to 24h, like 10m, 90s or 1h, got "4294967295"`,
+		"maxpause=25h":         `maxpause: want a duration from 1s to 24h, like 10m, 90s or 1h, got "25h"`,
+		"maxpause=500ms":       `maxpause: want a duration from 1s to 24h, like 10m, 90s or 1h, got "500ms"`,
+		"maxspan=65535d":       `maxspan: want a duration from 1s to 7d, like 10m, 90s or 1h, got "65535d"`,
+		"maxspan=8d":           `maxspan: want a duration from 1s to 7d, like 10m, 90s or 1h, got "8d"`,
+		"maxspan=0":            `maxspan: want a duration from 1s to 7d, like 10m, 90s or 1h, got "0"`,
+		"by=device":            `by: want user, session or ip, got "device"`,
+		"flow=login":           `flow: want a comma-separated list of signin, app_signin, sspr, unlock, got "login"`,
+		"mode=table":           `mode: want sequences or events, got "table"`,
+		"order=random":         `order: want auto, asc or desc, got "random"`,
+		"colour=blue":          `unknown argument "colour": want one of flow, by, maxpause, maxspan, mode, order`,
+		"maxpause":             `argument "maxpause": want key=value with key one of flow, by, maxpause, maxspan, mode, order`,
 	} {
 		_, err := ParseArgs([]string{arg})
 		assert.EqualError(t, err, want)
@@ -475,4 +495,14 @@ func TestAddCopiesStrings(t *testing.T) {
 	ref.Close()
 	require.NotEmpty(t, want.Sequences)
 	require.Equal(t, wantRows, got.Sequences)
+}
+
+// TestHugeDurationsCapped sets Options beyond ParseArgs's ranges directly: the engine caps
+// them instead of overflowing its window, which made every event a sequence of its own.
+func TestHugeDurationsCapped(t *testing.T) {
+	o := DefaultOptions()
+	o.MaxPause, o.MaxSpan, o.Disorder = 9223372036*time.Second, 1<<63-1, 1<<63-1
+	r := run(o, loadScenario(t, "signin_success_push"))
+	require.Len(t, r.Sequences, 1, "one sign-in, not one sequence per event")
+	assert.Equal(t, "success", r.Sequences[0]["status"])
 }

@@ -44,6 +44,17 @@ const (
 	DefaultMaxKey   = 200_000
 )
 
+// The ranges of maxpause and maxspan. A day without an event ends any flow Okta documents
+// (its sessions and recovery tokens expire sooner), and the engine holds each user's events for
+// maxpause; a flow spanning more than a week is no longer one attempt. The bounds also keep
+// the engine's arithmetic in milliseconds far from overflowing: 9223372036s once wrapped the
+// window negative and made every event a sequence of its own.
+const (
+	MinDuration = time.Second
+	MaxMaxPause = 24 * time.Hour
+	MaxMaxSpan  = 7 * 24 * time.Hour
+)
+
 // Options configure an Engine; the zero value is not valid, use DefaultOptions or ParseArgs.
 type Options struct {
 	Flows    [numFlows]bool // Flows[f] reports whether sequences of flow f are emitted
@@ -99,9 +110,9 @@ func ParseArgs(args []string) (Options, error) {
 				err = fmt.Errorf("by: want user, session or ip, got %q", val)
 			}
 		case "maxpause":
-			o.MaxPause, err = parseDuration(key, val)
+			o.MaxPause, err = parseDuration(key, val, MaxMaxPause, "24h")
 		case "maxspan":
-			o.MaxSpan, err = parseDuration(key, val)
+			o.MaxSpan, err = parseDuration(key, val, MaxMaxSpan, "7d")
 		case "mode":
 			switch val {
 			case "sequences":
@@ -155,9 +166,9 @@ func (o *Options) parseFlows(val string) error {
 	return nil
 }
 
-// parseDuration reads a positive duration: Go's form (10m, 90s, 1h30m), a day count (1d) or
-// plain seconds (600), as Splunk's transaction command takes them.
-func parseDuration(key, val string) (time.Duration, error) {
+// parseDuration reads a duration from 1s to hi (written hiText): Go's form (10m, 90s, 1h30m),
+// a day count (1d) or plain seconds (600), as Splunk's transaction command takes them.
+func parseDuration(key, val string, hi time.Duration, hiText string) (time.Duration, error) {
 	d, err := time.ParseDuration(val)
 	if err != nil {
 		if n, err2 := strconv.ParseInt(val, 10, 64); err2 == nil && n < 1<<32 {
@@ -168,8 +179,8 @@ func parseDuration(key, val string) (time.Duration, error) {
 			}
 		}
 	}
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%s: want a duration like 10m, 90s or 1h, got %q", key, val)
+	if err != nil || d < MinDuration || d > hi {
+		return 0, fmt.Errorf("%s: want a duration from 1s to %s, like 10m, 90s or 1h, got %q", key, hiText, val)
 	}
 	return d, nil
 }

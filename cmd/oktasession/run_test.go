@@ -319,6 +319,8 @@ func TestGetInfo(t *testing.T) {
 		{args: []string{"mode=table"}, errSubstr: []string{"mode", "sequences or events"}},
 		{args: []string{"phase=reduce"}, errSubstr: []string{"phase", "map"}},
 		{args: []string{"maxpause=soon"}, errSubstr: []string{"maxpause", "10m"}},
+		{args: []string{"maxpause=9223372036s"}, errSubstr: []string{"maxpause", "from 1s to 24h", "9223372036s"}},
+		{args: []string{"maxspan=30d"}, errSubstr: []string{"maxspan", "from 1s to 7d", "30d"}},
 		{args: []string{"flow=login"}, errSubstr: []string{"flow", "signin, app_signin, sspr, unlock"}},
 		{args: []string{"user=bob"}, errSubstr: []string{`"user"`, "flow, by, maxpause, maxspan, mode, order, phase"}},
 		{args: []string{"verbose"}, errSubstr: []string{`"verbose"`, "key=value"}},
