@@ -35,6 +35,9 @@ type machine struct {
 	seq               Sequence
 	sorted            []*packed
 	maxPause, maxSpan int64
+	lists             [numLists]distinctSet // build's sets for lists grown past distinctScan
+	idSet             map[uint64]struct{}   // m.ids as a set, once they outgrow a scan
+	probes            int                   // comparisons and set lookups, for TestDistinctValuesLinear
 }
 
 func (m *machine) init(e *Engine) {
@@ -48,6 +51,9 @@ func (m *machine) init(e *Engine) {
 func (m *machine) run(key string, items []*packed) {
 	m.key = key
 	m.ids = m.ids[:0]
+	if m.idSet != nil {
+		m.idSet = resetSet(m.idSet)
+	}
 	m.opened = 0
 	for _, it := range items {
 		m.step(it)
@@ -205,6 +211,7 @@ func (m *machine) build(f *flowRun) *Sequence {
 	s.MFASent, s.MFAVerified, s.MFAFailed = 0, 0, 0
 	s.Missing, s.SrcIP, s.UserAgent, s.Steps = s.Missing[:0], s.SrcIP[:0], s.UserAgent[:0], s.Steps[:0]
 	s.MFAFactors, s.Reasons, s.UUIDs = s.MFAFactors[:0], s.Reasons[:0], s.UUIDs[:0]
+	m.resetLists()
 	var seen uint8 // required steps seen, bit i for required[f.kind][i]
 	denyStep := false
 	for _, ev := range f.items {
@@ -222,8 +229,8 @@ func (m *machine) build(f *flowRun) *Sequence {
 		if s.SessionID == "" {
 			s.SessionID = ev.str(pSessionID)
 		}
-		s.SrcIP = appendDistinct(s.SrcIP, ev.str(pIP))
-		s.UserAgent = appendDistinct(s.UserAgent, ev.userAgent(&m.e.arena.in))
+		s.SrcIP = m.appendDistinct(listSrcIP, s.SrcIP, ev.str(pIP))
+		s.UserAgent = m.appendDistinct(listUserAgent, s.UserAgent, ev.userAgent(&m.e.arena.in))
 		if f.kind == FlowAppSignin && s.App == "" {
 			s.App = ev.str(pApp)
 		}
@@ -235,7 +242,7 @@ func (m *machine) build(f *flowRun) *Sequence {
 			s.UUIDs = append(s.UUIDs, uuid)
 		}
 		if c.role == roleMFA {
-			s.MFAFactors = appendDistinct(s.MFAFactors, factorName(c.factor, ev.str(pFactor)))
+			s.MFAFactors = m.appendDistinct(listFactors, s.MFAFactors, factorName(c.factor, ev.str(pFactor)))
 			switch {
 			case c.mfaSend:
 				s.MFASent++
@@ -246,7 +253,7 @@ func (m *machine) build(f *flowRun) *Sequence {
 			}
 		}
 		if failedOrDenied {
-			s.Reasons = appendDistinct(s.Reasons, ev.str(pReason))
+			s.Reasons = m.appendDistinct(listReasons, s.Reasons, ev.str(pReason))
 		}
 		if c.deny {
 			denyStep = true
@@ -293,8 +300,8 @@ func (m *machine) id(f *flowRun) string {
 		if n > 0 {
 			h = fnvInt(h, int64(n))
 		}
-		if !containsID(m.ids, h) {
-			m.ids = append(m.ids, h)
+		if !m.containsID(h) {
+			m.addID(h)
 			return m.idString(h)
 		}
 	}
@@ -430,13 +437,38 @@ func fnvBytes(h uint64, b []byte) uint64 {
 	return h
 }
 
-func containsID(ids []uint64, id uint64) bool {
-	for _, x := range ids {
+// containsID reports whether id was emitted in this run: a scan of the few ids of a typical
+// key, a set lookup once they outgrow it (a key with a sequence per event, as a password spray
+// on one user, made the scan quadratic).
+func (m *machine) containsID(id uint64) bool {
+	if m.idSet != nil && len(m.ids) > distinctScan {
+		m.probes++
+		_, ok := m.idSet[id]
+		return ok
+	}
+	for _, x := range m.ids {
+		m.probes++
 		if x == id {
 			return true
 		}
 	}
 	return false
+}
+
+// addID records an id emitted in this run.
+func (m *machine) addID(id uint64) {
+	m.ids = append(m.ids, id)
+	switch {
+	case len(m.ids) == distinctScan+1:
+		if m.idSet == nil {
+			m.idSet = make(map[uint64]struct{}, 2*distinctScan)
+		}
+		for _, x := range m.ids {
+			m.idSet[x] = struct{}{}
+		}
+	case len(m.ids) > distinctScan+1:
+		m.idSet[id] = struct{}{}
+	}
 }
 
 func anyDenied(items []*packed) bool {
@@ -448,17 +480,81 @@ func anyDenied(items []*packed) bool {
 	return false
 }
 
-// appendDistinct appends v unless it is empty or already present; lists are short.
-func appendDistinct(list []string, v string) []string {
+// The lists of distinct values build keeps, each with its own set.
+const (
+	listSrcIP = iota
+	listUserAgent
+	listFactors
+	listReasons
+	numLists
+)
+
+// distinctScan is how long a list of distinct values is searched value by value; beyond it a
+// set takes over. Almost every sequence has one or two of each, which a scan finds fastest.
+const distinctScan = 8
+
+// maxKeptSet is the size beyond which a set is dropped rather than cleared for reuse, so a
+// hostile flow's set does not stay in memory.
+const maxKeptSet = 1 << 12
+
+// distinctSet holds the values of one list once it is longer than distinctScan.
+type distinctSet struct {
+	m    map[string]struct{}
+	used bool // m holds values of the sequence being built
+}
+
+// appendDistinct appends v to list k unless it is empty or already present. Short lists are
+// scanned; a longer one is looked up in its set, so that a flow with a new value per event
+// costs linear time, not quadratic (100 000 events with a new address each took 11 CPU-s).
+func (m *machine) appendDistinct(k int, list []string, v string) []string {
 	if v == "" {
 		return list
 	}
-	for _, x := range list {
-		if x == v {
-			return list
+	if len(list) <= distinctScan {
+		for _, x := range list {
+			m.probes++
+			if x == v {
+				return list
+			}
+		}
+		list = append(list, v)
+		if len(list) > distinctScan {
+			d := &m.lists[k]
+			if d.m == nil {
+				d.m = make(map[string]struct{}, 4*distinctScan)
+			}
+			d.used = true
+			for _, x := range list {
+				d.m[x] = struct{}{}
+			}
+		}
+		return list
+	}
+	d := &m.lists[k]
+	m.probes++
+	if _, ok := d.m[v]; ok {
+		return list
+	}
+	d.m[v] = struct{}{}
+	return append(list, v)
+}
+
+// resetLists empties the sets the last build used.
+func (m *machine) resetLists() {
+	for k := range m.lists {
+		if d := &m.lists[k]; d.used {
+			d.m, d.used = resetSet(d.m), false
 		}
 	}
-	return append(list, v)
+}
+
+// resetSet empties a set for reuse, or drops it when it grew large.
+func resetSet[K comparable](m map[K]struct{}) map[K]struct{} {
+	if len(m) > maxKeptSet {
+		return nil
+	}
+	clear(m)
+	return m
 }
 
 // factorName gives one name per factor, whichever event names it: a send event's type says
