@@ -353,7 +353,7 @@ func TestParseArgs(t *testing.T) {
 func TestFieldLists(t *testing.T) {
 	assert.Len(t, SequenceFields, 24)
 	assert.Len(t, (&Sequence{}).Fields(), len(SequenceFields))
-	assert.Equal(t, []string{"seq_id", "flow", "seq_step", "status"}, EventFields)
+	assert.Equal(t, []string{"seq_id", "flow", "seq_step", "seq_status"}, EventFields)
 	assert.Len(t, CompactFields, len((&Event{}).Compact()))
 }
 

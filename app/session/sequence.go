@@ -17,8 +17,10 @@ var SequenceFields = []string{
 	"mfa_factors", "mfa_sent", "mfa_verified", "mfa_failed", "reasons", "uuids",
 }
 
-// EventFields names the fields mode=events adds to every input row, in output order.
-var EventFields = []string{"seq_id", "flow", "seq_step", "status"}
+// EventFields names the fields mode=events adds to every input row, in output order. The
+// sequence's status is seq_status: status is the input's own (the app's CIM mapping sets it on
+// every Okta event) and passes through untouched.
+var EventFields = []string{"seq_id", "flow", "seq_step", "seq_status"}
 
 // Sequence is one reconstructed flow. The engine reuses it and its slices: a callback that
 // keeps it must copy it (Clone).

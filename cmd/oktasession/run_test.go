@@ -368,17 +368,21 @@ func TestModeEvents(t *testing.T) {
 	want, _ := sequences(t, nil, rowsBody(t, evs, true))
 	for _, order := range [][]event{evs, newestFirst(evs)} {
 		var w scp.RowWriter
-		require.NoError(t, w.SetFields("_time", "_raw", "host"))
+		// status is what the app's CIM mapping sets on every Okta event: it must come back
+		// as it went in, the sequence's status going to seq_status.
+		require.NoError(t, w.SetFields("_time", "_raw", "host", "status"))
 		for i, e := range order {
 			w.ValueBytes(formatMillis(nil, e.ms))
 			w.ValueBytes(e.raw)
 			w.Values([]string{"h" + strconv.Itoa(i), "second value"})
+			w.Value("cim-" + strconv.Itoa(i))
 			require.NoError(t, w.EndRow())
 		}
 		// An extra, non-Okta row passes through unannotated.
 		w.Value("1717200000.000")
 		w.Value("hello")
 		w.Value("x")
+		w.Value("cim-hello")
 		require.NoError(t, w.EndRow())
 		body := w.Body()
 		half := bytes.Index(body[len(body)/2:], []byte("\r\n1")) + len(body)/2 + 2
@@ -390,28 +394,34 @@ func TestModeEvents(t *testing.T) {
 		var rows []map[string][]string
 		for _, rp := range replies[1:] {
 			if len(rp.rows) > 0 {
-				assert.Equal(t, []string{"_time", "_raw", "host", "seq_id", "flow", "seq_step", "status"}, rp.fields)
+				assert.Equal(t, []string{"_time", "_raw", "host", "status", "seq_id", "flow", "seq_step", "seq_status"}, rp.fields)
 			}
 			rows = append(rows, rp.rows...)
 		}
 		require.Len(t, rows, len(order)+1, "every event comes back once")
 		seqIDs := map[string]int{}
 		annotated := 0
+		statuses := map[string]bool{}
 		for _, row := range rows {
+			require.Len(t, row["status"], 1, "the input's status passes through on every row")
+			statuses[row["status"][0]] = true
 			if row["_raw"][0] == "hello" {
 				assert.Empty(t, row["seq_id"])
+				assert.Empty(t, row["seq_status"])
+				assert.Equal(t, []string{"cim-hello"}, row["status"])
 				continue
 			}
 			assert.Len(t, row["host"], 2, "multivalue fields pass through")
 			if len(row["seq_id"]) == 1 {
 				annotated++
 				seqIDs[row["seq_id"][0]]++
-				assert.Contains(t, want, "seq_id="+row["seq_id"][0]+" flow="+row["flow"][0]+" status="+row["status"][0])
+				assert.Contains(t, want, "seq_id="+row["seq_id"][0]+" flow="+row["flow"][0]+" status="+row["seq_status"][0])
 				step, err := strconv.Atoi(row["seq_step"][0])
 				require.NoError(t, err)
 				assert.Positive(t, step)
 			}
 		}
+		assert.Len(t, statuses, len(order)+1, "each row keeps its own status")
 		assert.Equal(t, strings.Count(want, "\n"), len(seqIDs), "every sequence has its events")
 		assert.Greater(t, annotated, len(order)*3/4)
 	}
