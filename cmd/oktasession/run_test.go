@@ -581,3 +581,11 @@ func TestProcs(t *testing.T) {
 		}), "GOMAXPROCS=%q", tc.env)
 	}
 }
+
+// TestRequiredFieldsCoverExtraction checks that the command asks splunkd for every field the
+// extraction reads: a field missing from required_fields never arrives.
+func TestRequiredFieldsCoverExtraction(t *testing.T) {
+	for _, name := range session.RowFields {
+		assert.Contains(t, inputFields, name)
+	}
+}
