@@ -16,6 +16,8 @@ func openFlowEvent(i int, t int64) Event {
 		ActorName: fmt.Sprintf("User %d", i), IP: fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255),
 		UserAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/127.0.0.0 Safari/537.36",
 		SessionID: fmt.Sprintf("idx%022d", i), Result: "SUCCESS",
+		TransactionID: fmt.Sprintf("Xkc%024d", i), Country: "United States", City: "Dublin", ASN: "394089", ISP: "google",
+		DTHash: fmt.Sprintf("%064x", i), Risk: "LOW",
 	}
 }
 
@@ -24,11 +26,22 @@ func openFlowEvent(i int, t int64) Event {
 // per open flow once they are buffered.
 // Run it alone: go test -run '^$' -bench OpenFlow -benchtime 1x ./app/session
 func BenchmarkOpenFlow(b *testing.B) {
+	b.Run("with_signals", func(b *testing.B) { benchmarkOpenFlow(b, true) })
+	b.Run("without_signals", func(b *testing.B) { benchmarkOpenFlow(b, false) })
+}
+
+// benchmarkOpenFlow is BenchmarkOpenFlow with or without the signals (transaction id,
+// geography, network, dtHash, risk) that issue 12 added to an event.
+func benchmarkOpenFlow(b *testing.B, signals bool) {
 	const users = 200_000
 	for b.Loop() {
 		events := make([]Event, users)
 		for i := range events {
 			events[i] = openFlowEvent(i, 1_700_000_000_000+int64(i)) // 200 s: all open
+			if !signals {
+				e := &events[i]
+				e.TransactionID, e.Country, e.City, e.ASN, e.ISP, e.DTHash, e.Risk = "", "", "", "", "", "", ""
+			}
 		}
 		var before, after runtime.MemStats
 		runtime.GC()
