@@ -96,7 +96,8 @@ func run(o Options, events []Event) result {
 
 func isMulti(field string) bool {
 	switch field {
-	case "missing", "src_ip", "user_agent", "steps", "mfa_factors", "reasons", "uuids":
+	case "missing", "src_ip", "user_agent", "steps", "mfa_factors", "reasons", "uuids",
+		"behaviors", "dt_hash", "country", "city", "asn", "isp":
 		return true
 	}
 	return false
@@ -141,6 +142,11 @@ func TestGolden(t *testing.T) {
 		{"maxspan_short", "maxspan", []string{"maxspan=10m"}},
 		{"update_password_outside_reset", "update_password_outside_reset", nil},
 		{"same_millisecond", "same_millisecond", nil},
+		// Issue 12: app sign-on policies, sign-ins cut by the range, enrolment.
+		{"app_policy", "app_policy", nil},
+		{"cut_signin", "cut_signin", []string{"earliest=1709542800"}},
+		{"cut_signin_no_earliest", "cut_signin", nil},
+		{"enrolled_then_used", "enrolled_then_used", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.golden, func(t *testing.T) {
@@ -291,6 +297,91 @@ func TestRules(t *testing.T) {
 		assert.Equal(t, "incomplete", s[1]["status"])
 		assert.Equal(t, []string{"user.session.start", "policy.evaluate_sign_on"}, s[2]["missing"])
 	})
+	t.Run("an app's sign-on policy belongs to that app's sign-in", func(t *testing.T) {
+		r := run(o, loadScenario(t, "app_policy"))
+		byUser := map[string][]map[string]any{}
+		for _, x := range r.Sequences {
+			byUser[x["user"].(string)] = append(byUser[x["user"].(string)], x)
+		}
+		alice := byUser["alice@example.com"]
+		require.Len(t, alice, 2, "one sign-in, one app sign-in")
+		assert.Equal(t, []any{"signin", "success", "ALLOW"}, []any{alice[0]["flow"], alice[0]["status"], alice[0]["policy_result"]})
+		assert.NotContains(t, alice[0], "missing")
+		assert.Equal(t, "0", alice[0]["mfa_verified"], "the app's MFA is not the sign-in's")
+		assert.Equal(t, []any{"app_signin", "success", "Okta Admin Console", "CHALLENGE", "1"},
+			[]any{alice[1]["flow"], alice[1]["status"], alice[1]["app"], alice[1]["policy_result"], alice[1]["mfa_verified"]})
+		assert.Equal(t, "policy.evaluate_sign_on", alice[1]["steps"].([]string)[0])
+		assert.Equal(t, []string{"New Device", "New IP"}, alice[1]["behaviors"])
+		assert.Equal(t, "LOW", alice[1]["risk"])
+		assert.Equal(t, []string{"701"}, alice[1]["asn"])
+		assert.Equal(t, []string{"United States", "Ireland"}, alice[1]["country"], "in time order")
+		bob := byUser["bob@example.com"]
+		require.Len(t, bob, 1)
+		assert.Equal(t, []any{"app_signin", "denied", "DENY", "HIGH", "true", "AWS Console"},
+			[]any{bob[0]["flow"], bob[0]["status"], bob[0]["policy_result"], bob[0]["risk"], bob[0]["proxy"], bob[0]["app"]})
+		assert.Equal(t, []string{"New IP", "New Country", "Velocity"}, bob[0]["behaviors"])
+		carol := byUser["carol@example.com"]
+		require.Len(t, carol, 3, "Slack, Zoom left unfinished, Jira; no phantom sign-in")
+		for i, want := range [][2]string{{"Slack", "success"}, {"Zoom", "incomplete"}, {"Jira", "success"}} {
+			assert.Equal(t, []any{"app_signin", want[0], want[1]}, []any{carol[i]["flow"], carol[i]["app"], carol[i]["status"]})
+		}
+		for _, x := range r.Sequences {
+			if x["flow"] == "signin" {
+				assert.Equal(t, "alice@example.com", x["user"], "only alice signed in to Okta")
+			}
+		}
+	})
+	t.Run("a sign-in cut by the range stays one sequence, marked", func(t *testing.T) {
+		oc := o
+		oc.Earliest = 1709542800_000
+		r := run(oc, loadScenario(t, "cut_signin"))
+		byUser := map[string][]map[string]any{}
+		for _, x := range r.Sequences {
+			byUser[x["user"].(string)] = append(byUser[x["user"].(string)], x)
+		}
+		for user, want := range map[string]struct {
+			cut     any
+			missing []string
+			mfa     string
+		}{
+			"alice@example.com": {"start", []string{"user.session.start", "policy.evaluate_sign_on"}, "1"},
+			"bob@example.com":   {"start", []string{"user.session.start"}, "1"},
+			"dave@example.com":  {nil, nil, "1"},
+			"erin@example.com":  {nil, nil, "0"},
+			"carol@example.com": {nil, []string{"user.session.start", "policy.evaluate_sign_on"}, "0"},
+		} {
+			s := byUser[user]
+			require.Len(t, s, 1, user)
+			assert.Equal(t, "signin", s[0]["flow"], user)
+			assert.Equal(t, "success", s[0]["status"], user)
+			assert.Equal(t, want.cut, s[0]["cut"], user)
+			if want.missing == nil {
+				assert.NotContains(t, s[0], "missing", user)
+			} else {
+				assert.Equal(t, want.missing, s[0]["missing"], user)
+			}
+			assert.Equal(t, want.mfa, s[0]["mfa_verified"], user)
+		}
+		assert.Len(t, r.Sequences, 5)
+		for _, x := range run(o, loadScenario(t, "cut_signin")).Sequences {
+			assert.NotContains(t, x, "cut", "no earliest time, no cut")
+		}
+	})
+	t.Run("enrolment is not verification", func(t *testing.T) {
+		s := one(t, "enrolled_then_used")
+		require.Len(t, s, 3)
+		byStart := map[string]map[string]any{}
+		for _, x := range s {
+			byStart[x["user"].(string)+"@"+x["_time"].(string)] = x
+		}
+		enrol, use, failed := byStart["bob@example.com@1709542800.000"], byStart["bob@example.com@1709546400.000"], byStart["alice@example.com@1709542900.000"]
+		require.NotNil(t, enrol)
+		require.NotNil(t, use)
+		require.NotNil(t, failed)
+		assert.Equal(t, []any{"1", "0", "success"}, []any{enrol["mfa_enrolled"], enrol["mfa_verified"], enrol["status"]})
+		assert.Equal(t, []any{"0", "1"}, []any{use["mfa_enrolled"], use["mfa_verified"]})
+		assert.Equal(t, []any{"0", "0", "1", "failure"}, []any{failed["mfa_enrolled"], failed["mfa_verified"], failed["mfa_failed"], failed["status"]})
+	})
 	t.Run("maxspan boundary", func(t *testing.T) {
 		s := one(t, "maxspan")
 		require.Len(t, s, 2)
@@ -341,8 +432,8 @@ func TestParseArgs(t *testing.T) {
 		"flow=login":           `flow: want a comma-separated list of signin, app_signin, sspr, unlock, got "login"`,
 		"mode=table":           `mode: want sequences or events, got "table"`,
 		"order=random":         `order: want auto, asc or desc, got "random"`,
-		"colour=blue":          `unknown argument "colour": want one of flow, by, maxpause, maxspan, mode, order`,
-		"maxpause":             `argument "maxpause": want key=value with key one of flow, by, maxpause, maxspan, mode, order`,
+		"colour=blue":          `unknown argument "colour": want one of flow, by, maxpause, maxspan, mode, order, earliest`,
+		"maxpause":             `argument "maxpause": want key=value with key one of flow, by, maxpause, maxspan, mode, order, earliest`,
 	} {
 		_, err := ParseArgs([]string{arg})
 		assert.EqualError(t, err, want)
@@ -351,7 +442,7 @@ func TestParseArgs(t *testing.T) {
 }
 
 func TestFieldLists(t *testing.T) {
-	assert.Len(t, SequenceFields, 24)
+	assert.Len(t, SequenceFields, 35)
 	assert.Len(t, (&Sequence{}).Fields(), len(SequenceFields))
 	assert.Equal(t, []string{"seq_id", "flow", "seq_step", "seq_status"}, EventFields)
 	assert.Len(t, CompactFields, len((&Event{}).Compact()))

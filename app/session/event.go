@@ -106,6 +106,8 @@ type class struct {
 	start    bool   // user.session.start, whose failures are sequences of their own
 	deny     bool   // application.policy.sign_on.deny_access
 	update   bool   // user.account.update_password, unowned outside a reset
+	policy   bool   // policy.evaluate_sign_on: an app's sign-on policy when it has an AppInstance target
+	enrol    bool   // user.mfa.factor.activate: an enrolment, counted apart from verifications
 	// required holds, per flow, the required steps this type stands for (bit i for
 	// required[flow][i]), so that build need not compare the type with each of them.
 	required [numFlows]uint8
@@ -122,6 +124,7 @@ const (
 	typeUpdatePassword = "user.account.update_password"
 	typeUnlockToken    = "user.account.unlock_token"
 	typeUnlock         = "user.account.unlock"
+	typeActivate       = "user.mfa.factor.activate"
 
 	// missingResetSend and missingUnlockSend name a flow's absent first step in missing: any
 	// one of three send events would do, so no single eventType is right.
@@ -145,7 +148,7 @@ var classes = map[string]*class{
 	"system.voice.send_mfa_challenge_call":       {role: roleMFA, rank: 3, channel: "voice", factor: "CALL", mfaSend: true, onBehalf: true},
 	"system.voice.send_phone_verification_call":  {role: roleMFA, rank: 3, channel: "voice", factor: "CALL", mfaSend: true, onBehalf: true},
 	"user.authentication.auth_via_mfa":           {role: roleMFA, rank: 4, mfaUse: true, onBehalf: true},
-	"user.mfa.factor.activate":                   {role: roleMFA, rank: 4, mfaUse: true, onBehalf: true},
+	typeActivate:                                 {role: roleMFA, rank: 4, mfaUse: true, onBehalf: true},
 	typeResetPassword:                            {flow: FlowSSPR, role: roleContinue, rank: 5, onBehalf: true},
 	typeUnlockToken:                              {flow: FlowUnlock, role: roleContinue, rank: 5, onBehalf: true},
 	typeUpdatePassword:                           {flow: FlowSSPR, role: roleTerminal, rank: 6, onBehalf: true},
@@ -161,6 +164,8 @@ func init() {
 		c.start = typ == typeSessionStart
 		c.deny = typ == typeDeny
 		c.update = typ == typeUpdatePassword
+		c.policy = typ == typePolicy
+		c.enrol = typ == typeActivate
 		for f := range Flow(numFlows) {
 			c.required[f] = requiredSeen(f, typ, c.role)
 		}

@@ -69,6 +69,10 @@ type Options struct {
 	// MaxKeyEvents caps the events buffered for one key; a key that stays busy beyond it is
 	// sequenced in pieces, which may differ between input orders (Stats.Forced counts them).
 	MaxKeyEvents int
+	// Earliest is where the input's time range begins, in milliseconds since the epoch (the
+	// search's earliest time); 0 when unknown. A sequence lacking its first documented step
+	// and starting less than MaxSpan after it is marked cut=start.
+	Earliest int64
 }
 
 // DefaultOptions returns every flow, by user, the default limits and automatic order.
@@ -81,7 +85,7 @@ func DefaultOptions() Options {
 }
 
 // ArgNames lists the key=value arguments ParseArgs accepts.
-var ArgNames = []string{"flow", "by", "maxpause", "maxspan", "mode", "order"}
+var ArgNames = []string{"flow", "by", "maxpause", "maxspan", "mode", "order", "earliest"}
 
 // ParseArgs parses the command's key=value arguments over DefaultOptions. Each error is one
 // line naming the argument and what it accepts.
@@ -133,6 +137,8 @@ func ParseArgs(args []string) (Options, error) {
 			default:
 				err = fmt.Errorf("order: want auto, asc or desc, got %q", val)
 			}
+		case "earliest":
+			o.Earliest, err = ParseEarliest(val)
 		default:
 			err = fmt.Errorf("unknown argument %q: want one of %s", key, strings.Join(ArgNames, ", "))
 		}
@@ -183,4 +189,20 @@ func parseDuration(key, val string, hi time.Duration, hiText string) (time.Durat
 		return 0, fmt.Errorf("%s: want a duration from 1s to %s, like 10m, 90s or 1h, got %q", key, hiText, val)
 	}
 	return d, nil
+}
+
+// ParseEarliest reads the time an input's range begins: epoch seconds (with a fraction, as
+// splunkd's searchinfo.earliest_time gives it) or an RFC 3339 time; 0 (all time) and "" mean
+// unknown. It returns milliseconds since the epoch.
+func ParseEarliest(val string) (int64, error) {
+	if val == "" || val == "0" {
+		return 0, nil
+	}
+	if ms, err := parseEpoch([]byte(val)); err == nil {
+		return ms, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, val); err == nil && t.UnixMilli() > 0 {
+		return t.UnixMilli(), nil
+	}
+	return 0, fmt.Errorf("earliest: want epoch seconds or a time like 2024-03-04T09:00:00Z, got %q", val)
 }
