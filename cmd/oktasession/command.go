@@ -48,6 +48,7 @@ func (c *command) GetInfo(info *scp.Info) (*scp.GetInfoReply, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.searchEarliest(info.SearchInfo.EarliestTime)
 	c.p, c.x = p, newExtractor()
 	switch {
 	case p.phase == "map":

@@ -122,9 +122,14 @@ func rowsBody(t testing.TB, evs []event, withRaw bool) []byte {
 }
 
 func getinfoChunk(t testing.TB, args ...string) []byte {
+	return getinfoChunkFrom(t, "0", args...)
+}
+
+// getinfoChunkFrom is getinfoChunk for a search whose range begins at earliest (epoch seconds).
+func getinfoChunkFrom(t testing.TB, earliest string, args ...string) []byte {
 	m, err := json.Marshal(map[string]any{"action": "getinfo", "preview": false, "streaming_command_will_restart": false,
 		"searchinfo": map[string]any{"args": args, "raw_args": args, "dispatch_dir": t.TempDir(), "sid": "1717200000.1",
-			"app": "oktasight", "command": "oktasession", "maxresultrows": 50000, "earliest_time": "0", "latest_time": "0",
+			"app": "oktasight", "command": "oktasession", "maxresultrows": 50000, "earliest_time": earliest, "latest_time": "0",
 			"session_key": "secret-session-key"}})
 	require.NoError(t, err)
 	return chunkBytes(m, nil)
@@ -189,7 +194,13 @@ func runSCP(t testing.TB, in []byte) []reply {
 // sequences runs the default phase over chunks and returns its rows as sorted text lines.
 func sequences(t testing.TB, args []string, bodies ...[]byte) (string, []reply) {
 	t.Helper()
-	in := getinfoChunk(t, args...)
+	return sequencesFrom(t, "0", args, bodies...)
+}
+
+// sequencesFrom is sequences for a search whose range begins at earliest (epoch seconds).
+func sequencesFrom(t testing.TB, earliest string, args []string, bodies ...[]byte) (string, []reply) {
+	t.Helper()
+	in := getinfoChunkFrom(t, earliest, args...)
 	for i, b := range bodies {
 		in = append(in, execChunk(i == len(bodies)-1, b)...)
 	}
@@ -277,6 +288,65 @@ func mapPhase(t testing.TB, body []byte) []byte {
 	return w.Body()
 }
 
+// TestSemanticsGolden runs the scenarios of issue 12's semantic changes (an app's sign-on
+// policy, a sign-in cut by the search's range, enrolment) through the protocol as splunkd
+// would: _raw or extracted fields, oldest or newest first, with or without the map phase. Every
+// form must give the golden rows; the cut scenario's search begins at its first second, as
+// splunkd's searchinfo.earliest_time says, and the same with earliest= on the command line.
+func TestSemanticsGolden(t *testing.T) {
+	for _, tc := range []struct{ scenario, earliest string }{
+		{"app_policy", "0"}, {"cut_signin", "1709542800"}, {"enrolled_then_used", "0"},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			evs := scenarioEvents(t, tc.scenario)
+			want, _ := sequencesFrom(t, tc.earliest, nil, rowsBody(t, evs, true))
+			golden(t, "semantics_"+tc.scenario+".golden", want)
+			for _, order := range []struct {
+				name string
+				evs  []event
+			}{{"oldest first", evs}, {"newest first", newestFirst(evs)}} {
+				t.Run(order.name+"/raw", func(t *testing.T) {
+					got, _ := sequencesFrom(t, tc.earliest, nil, rowsBody(t, order.evs, true))
+					assert.Equal(t, want, got)
+				})
+				t.Run(order.name+"/fields", func(t *testing.T) {
+					got, _ := sequencesFrom(t, tc.earliest, nil, rowsBody(t, order.evs, false))
+					assert.Equal(t, want, got)
+				})
+				t.Run(order.name+"/map then reduce", func(t *testing.T) {
+					mapped := mapPhase(t, rowsBody(t, order.evs, true))
+					got, _ := sequencesFrom(t, tc.earliest, nil, mapped)
+					assert.Equal(t, want, got)
+				})
+				t.Run(order.name+"/map then reduce, earliest= argument", func(t *testing.T) {
+					mapped := mapPhase(t, rowsBody(t, order.evs, true))
+					got, _ := sequences(t, []string{"earliest=" + tc.earliest}, mapped)
+					assert.Equal(t, want, got)
+				})
+			}
+		})
+	}
+	// The cut golden has cut=start rows, the others none.
+	b, err := os.ReadFile(filepath.Join("testdata", "semantics_cut_signin.golden"))
+	require.NoError(t, err)
+	assert.Equal(t, 2, strings.Count(string(b), " cut=start "))
+}
+
+// scenarioEvents reads one of app/session's scenarios, oldest first.
+func scenarioEvents(t testing.TB, name string) []event {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "app", "session", "testdata", "scenarios", name+".ndjson"))
+	require.NoError(t, err)
+	var out []event
+	for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		var ev session.Event
+		require.NoError(t, session.ParseRaw(line, &ev))
+		out = append(out, event{raw: line, ms: ev.Time})
+	}
+	slices.SortStableFunc(out, func(a, b event) int { return int(a.ms - b.ms) })
+	return out
+}
+
 func TestMapPhaseDropsWhatNoFlowUses(t *testing.T) {
 	evs := loadEvents(t)
 	var w scp.RowWriter
@@ -322,7 +392,7 @@ func TestGetInfo(t *testing.T) {
 		{args: []string{"maxpause=9223372036s"}, errSubstr: []string{"maxpause", "from 1s to 24h", "9223372036s"}},
 		{args: []string{"maxspan=30d"}, errSubstr: []string{"maxspan", "from 1s to 7d", "30d"}},
 		{args: []string{"flow=login"}, errSubstr: []string{"flow", "signin, app_signin, sspr, unlock"}},
-		{args: []string{"user=bob"}, errSubstr: []string{`"user"`, "flow, by, maxpause, maxspan, mode, order, phase"}},
+		{args: []string{"user=bob"}, errSubstr: []string{`"user"`, "flow, by, maxpause, maxspan, mode, order, earliest, phase"}},
 		{args: []string{"verbose"}, errSubstr: []string{`"verbose"`, "key=value"}},
 		{args: []string{"phase=map", "mode=events"}, errSubstr: []string{"phase", "mode=sequences"}},
 	}
