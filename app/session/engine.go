@@ -346,8 +346,12 @@ func (p *bufPool) grow(b []packed) []packed {
 	// sign-in open inside the window often has only its start, and a buffer of four held
 	// three empty packed events. Measured: starting with two costs 96 more bytes per open
 	// flow (BenchmarkOpenFlow, 471 -> 567 B) to save 2% of Engine.Add's instructions
-	// (874M -> 857M for 400 000 events oldest first, GOGC=off, callgrind).
+	// (874M -> 857M for 400 000 events oldest first, GOGC=off, callgrind). A key's second
+	// event gets room for four, one copy where 1, 2, 4 made two (898M -> 880M, same memory).
 	k := bits.Len(uint(cap(b)))
+	if k == 1 {
+		k = 2
+	}
 	var nb []packed
 	if k < bufClasses {
 		if n := len(p[k]); n > 0 {

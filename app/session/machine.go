@@ -38,6 +38,7 @@ type machine struct {
 	sorted            []*packed
 	maxPause, maxSpan int64
 	lists             [numLists]distinctSet // build's sets for lists grown past distinctScan
+	listsUsed         uint16                // bit k set when lists[k] holds values of the sequence being built
 	idSet             map[uint64]struct{}   // m.ids as a set, once they outgrow a scan
 	probes            int                   // comparisons and set lookups, for TestDistinctValuesLinear
 }
@@ -320,7 +321,9 @@ func (m *machine) build(f *flowRun) *Sequence {
 	s.Missing, s.SrcIP, s.UserAgent, s.Steps = s.Missing[:0], s.SrcIP[:0], s.UserAgent[:0], s.Steps[:0]
 	s.MFAFactors, s.Reasons, s.UUIDs = s.MFAFactors[:0], s.Reasons[:0], s.UUIDs[:0]
 	s.Behaviors, s.DTHash, s.Country, s.City, s.ASN, s.ISP = s.Behaviors[:0], s.DTHash[:0], s.Country[:0], s.City[:0], s.ASN[:0], s.ISP[:0]
-	m.resetLists()
+	if m.listsUsed != 0 {
+		m.resetLists()
+	}
 	var seen uint8 // required steps seen, bit i for required[f.kind][i]
 	denyStep, policy, flags := false, "", uint8(0)
 	in := &m.e.arena.in
@@ -640,38 +643,46 @@ const maxKeptSet = 1 << 12
 
 // distinctSet holds the values of one list once it is longer than distinctScan.
 type distinctSet struct {
-	m    map[string]struct{}
-	used bool // m holds values of the sequence being built
+	m map[string]struct{}
 }
 
 // appendDistinct appends v to list k unless it is empty or already present. Short lists are
-// scanned; a longer one is looked up in its set, so that a flow with a new value per event
-// costs linear time, not quadratic (100 000 events with a new address each took 11 CPU-s).
+// scanned; a longer one is looked up in its set (appendDistinctSet), so that a flow with a new
+// value per event costs linear time, not quadratic (100 000 events with a new address each
+// took 11 CPU-s). The scan is small enough to be inlined in build, as it was before the sets.
 func (m *machine) appendDistinct(k int, list []string, v string) []string {
 	if v == "" {
 		return list
 	}
-	if len(list) <= distinctScan {
-		for _, x := range list {
-			m.probes++
-			if x == v {
-				return list
-			}
-		}
-		list = append(list, v)
-		if len(list) > distinctScan {
-			d := &m.lists[k]
-			if d.m == nil {
-				d.m = make(map[string]struct{}, 4*distinctScan)
-			}
-			d.used = true
-			for _, x := range list {
-				d.m[x] = struct{}{}
-			}
-		}
-		return list
+	if len(list) >= distinctScan {
+		return m.appendDistinctSet(k, list, v)
 	}
+	m.probes += len(list) // at most; counted once, not per comparison
+	for _, x := range list {
+		if x == v {
+			return list
+		}
+	}
+	return append(list, v)
+}
+
+// appendDistinctSet is appendDistinct for a list of distinctScan values or more: the values
+// go to the list's set when it reaches distinctScan, then are looked up there. Not inlined,
+// so that appendDistinct is.
+//
+//go:noinline
+func (m *machine) appendDistinctSet(k int, list []string, v string) []string {
 	d := &m.lists[k]
+	if m.listsUsed&(1<<k) == 0 {
+		m.listsUsed |= 1 << k
+		if d.m == nil {
+			d.m = make(map[string]struct{}, 4*distinctScan)
+		}
+		for _, x := range list {
+			d.m[x] = struct{}{}
+		}
+		m.probes += len(list)
+	}
 	m.probes++
 	if _, ok := d.m[v]; ok {
 		return list
@@ -683,10 +694,11 @@ func (m *machine) appendDistinct(k int, list []string, v string) []string {
 // resetLists empties the sets the last build used.
 func (m *machine) resetLists() {
 	for k := range m.lists {
-		if d := &m.lists[k]; d.used {
-			d.m, d.used = resetSet(d.m), false
+		if m.listsUsed&(1<<k) != 0 {
+			m.lists[k].m = resetSet(m.lists[k].m)
 		}
 	}
+	m.listsUsed = 0
 }
 
 // resetSet empties a set for reuse, or drops it when it grew large.
