@@ -279,8 +279,8 @@ func AppendBehaviors(dst []byte, s string) []byte {
 			continue
 		}
 		name := behaviorName(s[:i])
-		if name == "" {
-			continue
+		if name == "" || strings.ContainsAny(name, "=:,") {
+			continue // no name, or one that would not read back from the normalized list
 		}
 		if n > 0 {
 			dst = append(dst, ',')
@@ -311,7 +311,7 @@ func behaviorName(s string) string {
 		return ""
 	}
 	s = s[:len(s)-1]
-	return s[strings.LastIndexByte(s, '"')+1:]
+	return strings.TrimSpace(s[strings.LastIndexByte(s, '"')+1:])
 }
 
 // Proxy returns "true" when securityContext.isProxy (or its normalized form) is true, else "".
