@@ -597,3 +597,35 @@ func TestHugeDurationsCapped(t *testing.T) {
 	require.Len(t, r.Sequences, 1, "one sign-in, not one sequence per event")
 	assert.Equal(t, "success", r.Sequences[0]["status"])
 }
+
+// TestRealAppPolicyEvaluations sequences the real samples: every policy.evaluate_sign_on with
+// an AppInstance target (Panther's "Okta Admin Console" evaluations) must land in an app_signin
+// naming that app, and no signin may hold one.
+func TestRealAppPolicyEvaluations(t *testing.T) {
+	var events []Event
+	appPolicies := map[int64]string{}
+	for _, f := range sampleFiles {
+		for _, line := range readLines(t, filepath.Join("testdata", "okta-samples", f)) {
+			e := Event{Ref: int64(len(events) + 1)}
+			require.NoError(t, ParseRaw(line, &e))
+			if e.Type == typePolicy && e.App != "" {
+				appPolicies[e.Ref] = e.App
+			}
+			events = append(events, e)
+		}
+	}
+	slices.SortStableFunc(events, func(a, b Event) int { return cmpInt(a.Time, b.Time) })
+	require.Len(t, appPolicies, 5, "the samples' app policy evaluations")
+	flows, seqOf, seqApp := map[int64]Flow{}, map[int64]string{}, map[string]string{}
+	eng := New(DefaultOptions(), func(s *Sequence) { seqApp[s.ID] = s.App }, func(ref int64, a Assignment) {
+		flows[ref], seqOf[ref] = a.Flow, a.SeqID
+	})
+	for i := range events {
+		eng.Add(&events[i])
+	}
+	eng.Close()
+	for ref, app := range appPolicies {
+		assert.Equal(t, FlowAppSignin, flows[ref], "event %d", ref)
+		assert.Equal(t, app, seqApp[seqOf[ref]], "event %d names its app_signin's app", ref)
+	}
+}
