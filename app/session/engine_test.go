@@ -367,6 +367,18 @@ func TestRules(t *testing.T) {
 			assert.NotContains(t, x, "cut", "no earliest time, no cut")
 		}
 	})
+	t.Run("an MFA event before a reset of its session is not the reset's", func(t *testing.T) {
+		base := int64(1_709_542_800_000)
+		ev := func(dt int64, typ string) Event {
+			return Event{Time: base + dt, UUID: typ, Type: typ, ActorID: "00ua", ActorType: "User", ActorLogin: "a@x",
+				SessionID: "idxR", Result: "SUCCESS"}
+		}
+		s := run(o, []Event{ev(0, "user.authentication.auth_via_mfa"), ev(10_000, "system.email.password_reset.sent_message"),
+			ev(20_000, typeResetPassword), ev(30_000, typeUpdatePassword)}).Sequences
+		require.Len(t, s, 2)
+		assert.Equal(t, []any{"app_signin", "sspr", "success"}, []any{s[0]["flow"], s[1]["flow"], s[1]["status"]})
+		assert.NotContains(t, s[1], "missing")
+	})
 	t.Run("enrolment is not verification", func(t *testing.T) {
 		s := one(t, "enrolled_then_used")
 		require.Len(t, s, 3)

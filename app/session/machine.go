@@ -193,6 +193,9 @@ func (m *machine) mfaFlow(items []*packed, i int) Flow {
 		case c.update:
 			// A signed-in user changing the password after a step-up: no reset.
 			return FlowAppSignin
+		case c.role == roleStart && !c.start:
+			// A recovery send starts its own flow: the MFA before it is not part of it.
+			return FlowAppSignin
 		case c.flow != FlowNone:
 			return c.flow
 		}
@@ -325,7 +328,7 @@ func (m *machine) build(f *flowRun) *Sequence {
 		m.resetLists()
 	}
 	var seen uint8 // required steps seen, bit i for required[f.kind][i]
-	denyStep, policy, flags := false, "", uint8(0)
+	denyStep, policySeen, policy, flags := false, false, "", uint8(0)
 	in := &m.e.arena.in
 	for _, ev := range f.items {
 		c := ev.cls
@@ -349,7 +352,7 @@ func (m *machine) build(f *flowRun) *Sequence {
 		}
 		flags = max(flags&3, ev.flags&3) | (flags|ev.flags)&flagProxy
 		if c.policy {
-			policy = stricter(policy, ev.result(in))
+			policySeen, policy = true, stricter(policy, ev.result(in))
 		}
 		if f.kind == FlowAppSignin && s.App == "" {
 			s.App = ev.str(pApp)
@@ -397,7 +400,7 @@ func (m *machine) build(f *flowRun) *Sequence {
 		// policy evaluation (app_signin).
 		first := seen&1 != 0
 		if f.kind == FlowAppSignin {
-			first = policy != ""
+			first = policySeen
 		}
 		if !first {
 			s.Cut = CutStart
