@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/oktasight/oktasight/app/clock"
+	"github.com/oktasight/oktasight/app/sameorigin"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -23,8 +24,8 @@ type Clock = clock.Clock
 type Config struct {
 	OrgURL string // "https://acme.okta.com"
 	// HTTPClient sends the requests; credentials live in its Transport (NewSSWSTransport).
-	// It is copied, not changed; the copy refuses redirects to another host. nil: a client
-	// with timeouts and no credentials.
+	// It is copied, not changed; the copy follows redirects only on the org (sameorigin).
+	// nil: a client with timeouts and no credentials.
 	HTTPClient   *http.Client
 	RateLimitPct int            // share (1-100 %) of the endpoint's limit per window this client may use; default 50
 	Logger       *slog.Logger   // WARN per retry; nil: no logs
@@ -43,7 +44,6 @@ const (
 	DefaultRequestTimeout = 2 * time.Minute
 	defaultUserAgent      = "oktasight-okta-client"
 	firstBackoff          = time.Second
-	maxRedirects          = 5
 	// maxBody bounds a page: 1000 events of a few kilobytes each are a few megabytes.
 	maxBody = 256 << 20
 	// maxErrorBody bounds what is read of an error answer.
@@ -122,9 +122,6 @@ func (c *Client) getBody() []byte {
 	}
 }
 
-// errRedirect is wrapped by the error of a refused redirect.
-var errRedirect = errors.New("redirect to another host refused: it would carry the API token there")
-
 // ErrForeignURL is wrapped by the error for a URL (given, or in a Link header) that is not on
 // the org: following it would send the API token elsewhere.
 var ErrForeignURL = errors.New("URL is not on the Okta org")
@@ -164,26 +161,11 @@ func New(cfg Config) (*Client, error) {
 	if c.attemptT <= 0 {
 		c.attemptT = DefaultRequestTimeout
 	}
-	var hc http.Client
-	if cfg.HTTPClient != nil {
-		hc = *cfg.HTTPClient
-	} else {
-		hc.Transport = defaultTransport()
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Transport: defaultTransport()}
 	}
-	theirs := hc.CheckRedirect
-	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if !c.onOrg(req.URL) {
-			return fmt.Errorf("%w (to %s)", errRedirect, req.URL.Host)
-		}
-		if len(via) >= maxRedirects {
-			return fmt.Errorf("stopped after %d redirects", maxRedirects)
-		}
-		if theirs != nil {
-			return theirs(req, via)
-		}
-		return nil
-	}
-	c.http = &hc
+	c.http = sameorigin.Client(hc, c.org)
 	return c, nil
 }
 
@@ -258,22 +240,6 @@ func (c *Client) Stats() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.stats
-}
-
-// onOrg reports whether u is on the org's scheme and host (a default port is ignored).
-func (c *Client) onOrg(u *url.URL) bool {
-	if u.Scheme != c.org.Scheme || u.User != nil {
-		return false
-	}
-	return hostPort(u) == hostPort(c.org)
-}
-
-func hostPort(u *url.URL) string {
-	port := u.Port()
-	if port == "" {
-		port = "443"
-	}
-	return net.JoinHostPort(strings.ToLower(strings.TrimSuffix(u.Hostname(), ".")), port)
 }
 
 // pathQuery is how a URL appears in errors and logs: path and query only.

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/oktasight/oktasight/app/sameorigin"
 )
 
 // Fetch gets one page. It waits as the rate budget requires, then retries the same URL on
@@ -214,7 +216,7 @@ func (c *Client) attempt(ctx context.Context, u *url.URL, where string) (*body, 
 		err = fmt.Errorf("okta: GET %s: %w", where, unwrapURLError(err))
 		var auth authError
 		switch {
-		case errors.Is(err, errRedirect):
+		case errors.Is(err, sameorigin.ErrRedirect):
 			return nil, result{err: err}
 		case ctx.Err() != nil:
 			return nil, result{err: err}
@@ -333,7 +335,7 @@ func (c *Client) orgURL(base *url.URL, raw string) (*url.URL, error) {
 		u = base.ResolveReference(u)
 	}
 	u.Fragment, u.RawFragment = "", ""
-	if !u.IsAbs() || !c.onOrg(u) {
+	if !u.IsAbs() || !sameorigin.Same(c.org, u) {
 		return nil, fmt.Errorf("%w: refusing %s://%s, the org is %s", ErrForeignURL, clip(u.Scheme, 10), clip(u.Host, 100), c.org.Host)
 	}
 	return u, nil
