@@ -37,6 +37,10 @@ type Config struct {
 	RequestTimeout time.Duration
 }
 
+// MaxPageBytes bounds a page body (after gzip): a larger answer is refused as a *BodyError
+// wrapping ErrPageTooLarge, and retried like a truncated page.
+const MaxPageBytes = 256 << 20
+
 // Defaults.
 const (
 	DefaultRateLimitPct   = 50
@@ -44,8 +48,10 @@ const (
 	DefaultRequestTimeout = 2 * time.Minute
 	defaultUserAgent      = "oktasight-okta-client"
 	firstBackoff          = time.Second
-	// maxBody bounds a page: 1000 events of a few kilobytes each are a few megabytes.
-	maxBody = 256 << 20
+	// keepBytes is the largest page buffer kept for the next page: 1000 events of a few
+	// kilobytes each are a few megabytes, so anything larger is an exception whose memory
+	// goes back to the system.
+	keepBytes = 16 << 20
 	// maxErrorBody bounds what is read of an error answer.
 	maxErrorBody = 64 << 10
 )
@@ -106,7 +112,12 @@ func (p *Page) Release() {
 	p.body, p.Events = nil, nil
 }
 
+// putBody keeps a page's memory for a later read, unless enough is kept already or it is
+// larger than a normal page.
 func (c *Client) putBody(b *[]byte) {
+	if cap(*b) > keepBytes {
+		return
+	}
 	select {
 	case c.bodies <- b:
 	default: // enough kept already: let the garbage collector have it

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"time"
 
 	"github.com/oktasight/oktasight/app/sameorigin"
@@ -268,25 +269,38 @@ type body struct {
 
 // receive reads a successful answer's body and checks its links.
 func (c *Client) receive(resp *http.Response, u *url.URL, where string, r result) (*body, result) {
+	if resp.ContentLength > MaxPageBytes {
+		r.err = fmt.Errorf("okta: GET %s: %w", where, &BodyError{Err: fmt.Errorf("%w: Content-Length %d", ErrPageTooLarge, resp.ContentLength)})
+		r.retry = true
+		return nil, r
+	}
 	hint := int(resp.ContentLength)
 	if hint <= 0 {
 		hint = int(c.lastBody.Load()) * 9 / 8 // pages of one query are of similar size
 	}
 	buf := c.getBody()
-	if hint = min(hint, maxBody); cap(buf) < hint {
+	if cap(buf) < hint {
 		// Room for a slightly larger page: a buffer that fits only this one would be too
 		// small for about every other page of the query, and be replaced by fresh memory
 		// that the kernel must fault in page by page.
-		buf = make([]byte, 0, min(hint+hint/8, maxBody))
+		buf = make([]byte, 0, min(hint+hint/8, MaxPageBytes+1))
 	}
-	buf, err := readAll(io.LimitReader(resp.Body, maxBody), buf)
-	c.lastBody.Store(int64(len(buf)))
+	buf, err := readAll(resp.Body, buf)
 	if err != nil {
-		c.putBody(&buf)
-		r.err = fmt.Errorf("okta: GET %s: %w", where, &BodyError{Offset: int64(len(buf)), Err: err})
+		n := len(buf)
+		if cap(buf) > keepBytes {
+			// An answer far larger than a page: give its memory back to the system now, or a
+			// long-running input keeps hundreds of megabytes it will not use again.
+			buf = nil
+			debug.FreeOSMemory()
+		} else {
+			c.putBody(&buf)
+		}
+		r.err = fmt.Errorf("okta: GET %s: %w", where, &BodyError{Offset: int64(n), Err: err})
 		r.retry = true
 		return nil, r
 	}
+	c.lastBody.Store(int64(len(buf)))
 	b := &body{buf: buf}
 	next, self := ParseLinks(resp.Header)
 	for _, l := range []struct {
