@@ -296,6 +296,8 @@ func transport(s *inputconf.Settings) (*http.Transport, error) {
 		TLSHandshakeTimeout:   15 * time.Second,
 		ResponseHeaderTimeout: 60 * time.Second,
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+		// A proxy's 407 or 403 names its status and setting, and stops the input.
+		OnProxyConnectResponse: s.CheckProxyAnswer,
 	}
 	if caFile == "" {
 		return tr, nil
