@@ -336,6 +336,10 @@ func (c *Client) decode(b *body, where string, r result) (*Page, result) {
 		r.err = b.linkErr
 		return nil, r
 	}
+	if changed := mendText(events, b.buf); len(changed) > 0 {
+		c.log.Warn("oktainput events hold bytes that are not UTF-8 (written as U+FFFD) or U+FFFE/U+FFFF (written as \\ufffe, \\uffff)",
+			"url", where, "events", len(changed), "first_uuid", clip(events[changed[0]].UUID, 64))
+	}
 	return &Page{Events: events, Next: b.next, Self: b.self, Rate: r.rate, body: &b.buf, client: c}, r
 }
 

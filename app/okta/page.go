@@ -12,7 +12,10 @@ import (
 type Event struct {
 	UUID      string
 	Published time.Time // UTC
-	Raw       []byte    // the bytes of the array element, unchanged; owned by the Event
+	// Raw is the bytes of the array element, unchanged but for the text rule (see mendText):
+	// a byte that is not UTF-8 becomes U+FFFD, U+FFFE and U+FFFF become \ufffe and \uffff.
+	// Owned by the Event.
+	Raw []byte
 }
 
 // BodyError reports a response body that is not a complete JSON array: cut short, invalid,
@@ -45,7 +48,8 @@ func (e *EventError) Unwrap() error { return e.Err }
 var ErrBadEvent = errors.New("not a usable System Log event")
 
 // DecodePage reads a page of the System Log: a JSON array of events. Each element is kept as
-// the exact bytes Okta sent (key order, white space and unknown fields included); only uuid
+// the exact bytes Okta sent (key order, white space and unknown fields included, under the
+// text rule of mendText for bytes that are not UTF-8, U+FFFE and U+FFFF); only uuid
 // and published are decoded. The body is read whole (a page is at most a few megabytes) and
 // validated in one pass; each Raw is a capacity-limited slice of it, so events share one
 // allocation but never each other's bytes. A body that is cut short or is not a JSON array
@@ -65,6 +69,9 @@ func decodeBody(r io.Reader, buf []byte) ([]Event, []byte, error) {
 		return nil, body, &BodyError{Offset: int64(len(body)), Err: err}
 	}
 	events, err := scanBody(body)
+	if err == nil {
+		mendText(events, body)
+	}
 	return events, body, err
 }
 
