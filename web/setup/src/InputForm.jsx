@@ -14,11 +14,16 @@ import CollapsiblePanel from '@splunk/react-ui/CollapsiblePanel';
 import Heading from '@splunk/react-ui/Heading';
 import WaitSpinner from '@splunk/react-ui/WaitSpinner';
 import styled from 'styled-components';
-import { FIELDS, GROUPS, check, changes, fromEntry, secretState, visible } from './fields';
+import { variables } from '@splunk/themes';
+import { FIELDS, GROUPS, check, changes, fromEntry, secretState, visible } from './fields.mjs';
 import { createInput, editInput } from './api';
 
 const Section = styled.section`
-    margin: 0 0 16px;
+    margin: 0 0 12px;
+    & + & > h4 {
+        border-top: 1px solid ${variables.borderColor};
+        padding-top: 12px;
+    }
 `;
 
 const Mono = styled.div`
@@ -63,7 +68,7 @@ function Field({ f, values, secrets, stored, errors, indexes, onValue, onSecret,
                     onChange={(e, { value }) => onSecret(f.name, value)} />
             );
             return (
-                <ControlGroup label={f.label} labelWidth={170} help={err || help} error={!!err} required={f.required && state !== 'stored'} controlsLayout="fill">
+                <ControlGroup label={f.label} labelPosition="left" labelWidth={180} help={err || help} error={!!err} required={f.required && state !== 'stored'} controlsLayout="fill">
                     {control}
                 </ControlGroup>
             );
@@ -101,14 +106,14 @@ function Field({ f, values, secrets, stored, errors, indexes, onValue, onSecret,
             );
     }
     return (
-        <ControlGroup label={f.label} labelWidth={170} help={err || f.help} error={!!err} required={!!f.required}>
+        <ControlGroup label={f.label} labelPosition="left" labelWidth={180} help={err || f.help} error={!!err} required={!!f.required}>
             {control}
         </ControlGroup>
     );
 }
 
 // InputForm creates (entry null) or edits an input; onSaved(name) after splunkd accepted it.
-export default function InputForm({ entry, indexes, onClose, onSaved }) {
+export default function InputForm({ entry, names = [], indexes, onClose, onSaved }) {
     const creating = !entry;
     const original = creating ? {} : fromEntry(entry.content);
     const [values, setValues] = useState(creating ? { auth_type: 'api_token', name: '' } : original);
@@ -117,6 +122,7 @@ export default function InputForm({ entry, indexes, onClose, onSaved }) {
     const [failure, setFailure] = useState(null);
     const [saving, setSaving] = useState(false);
     const returnFocus = useRef(null);
+    const failureRef = useRef(null);
     const stored = {};
     if (!creating) {
         for (const f of FIELDS) if (f.kind === 'secret') stored[f.name] = secretState(entry.content, f.name);
@@ -131,6 +137,9 @@ export default function InputForm({ entry, indexes, onClose, onSaved }) {
     const save = async () => {
         const storedFlags = Object.fromEntries(Object.entries(stored).map(([k, v]) => [k, v !== 'none']));
         const errs = check(values, secrets, { creating, stored: storedFlags });
+        if (creating && !errs.name && names.includes((values.name || '').trim())) {
+            errs.name = 'An input of this name exists (see the list): choose another name, or edit that input.';
+        }
         setErrors(errs);
         setFailure(null);
         setOpen((o) => new Set([...o, ...FIELDS.filter((f) => errs[f.name]).map((f) => f.group)]));
@@ -158,12 +167,14 @@ export default function InputForm({ entry, indexes, onClose, onSaved }) {
         } catch (err) {
             setSaving(false);
             setFailure(err);
+            // The answer is at the top of the dialog; the admin clicked at its bottom.
+            setTimeout(() => failureRef.current && failureRef.current.scrollIntoView({ block: 'nearest' }), 0);
         }
     };
 
     const title = creating ? 'New Okta input' : `Edit Okta input "${entry.name}"`;
     const nameField = creating ? (
-        <ControlGroup label="Input name" labelWidth={170} required error={!!errors.name}
+        <ControlGroup label="Input name" labelPosition="left" labelWidth={180} required error={!!errors.name}
             help={errors.name || 'The stanza name [oktainput://<name>]; it also names the input\'s checkpoint and its secrets.'}>
             <Text inputId="oktasight-name" name="name" value={values.name} error={!!errors.name} placeholder="acme"
                 onChange={(e, { value }) => onValue('name', value)} />
@@ -177,8 +188,8 @@ export default function InputForm({ entry, indexes, onClose, onSaved }) {
                 subtitle="Saving stores the secrets encrypted, then asks splunkd to save the input; splunkd runs oktainput's validation, which makes one request to Okta." />
             <Modal.Body>
                 {failure && (
-                    <Message type="error" data-test="save-error">
-                        <strong>{failure.status === 400 || failure.status === 500 ? 'Not saved: validation failed. ' : 'Not saved. '}</strong>
+                    <Message type="error" data-test="save-error" elementRef={failureRef}>
+                        <strong>Not saved. </strong>
                         {failure.messages && failure.messages.length ? failure.messages.join(' ') : failure.message}
                     </Message>
                 )}

@@ -12,7 +12,7 @@ import styled from 'styled-components';
 import { variables } from '@splunk/themes';
 import InputForm from './InputForm';
 import { deleteInput, listIndexes, listInputs, setEnabled } from './api';
-import { secretState } from './fields';
+import { secretState } from './fields.mjs';
 
 const Page = styled.div`
     max-width: 1200px;
@@ -79,7 +79,7 @@ function secretsCell(c) {
     const states = names.map((n) => [n, secretState(c, n)]);
     const clear = states.filter(([, s]) => s === 'clear').map(([n]) => n);
     const missing = states.filter(([n, s]) => s === 'none' && n === main).map(([n]) => n);
-    if (clear.length) return <Warn title="Typed into inputs.conf: moved to the encrypted store on the input's next run">In inputs.conf until next run</Warn>;
+    if (clear.length) return <Warn title="Typed into inputs.conf: the input moves it to the encrypted store when it next runs, or edit the input and type it here">Clear text in inputs.conf</Warn>;
     if (missing.length) return <Warn>{missing.join(', ')} not set</Warn>;
     return <Muted>Encrypted store</Muted>;
 }
@@ -242,7 +242,7 @@ export default function SetupPage() {
                 </li>
             </Notes>
             {editing && (
-                <InputForm entry={editing.entry} indexes={indexes} onClose={() => setEditing(null)} onSaved={saved} />
+                <InputForm entry={editing.entry} names={entries ? entries.map((e) => e.name) : []} indexes={indexes} onClose={() => setEditing(null)} onSaved={saved} />
             )}
             {deleting && (
                 <Modal open returnFocus={returnFocus} onRequestClose={() => setDeleting(null)} style={{ width: 520 }} data-test="confirm-delete">

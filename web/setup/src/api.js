@@ -11,7 +11,7 @@
 import { createRESTURL } from '@splunk/splunk-utils/url';
 import { getDefaultFetchInit } from '@splunk/splunk-utils/fetch';
 import { splunkdPath } from '@splunk/splunk-utils/config';
-import { MASK, REALM, SCHEME, SECRETS, secretUser } from './fields';
+import { MASK, REALM, SCHEME, SECRETS, secretUser } from './fields.mjs';
 
 const APP = 'oktasight';
 const NS = { app: APP, owner: 'nobody' };

@@ -21,7 +21,7 @@ export function secretUser(name, setting) {
 export const FIELDS = [
     { name: 'org_url', group: 'org', kind: 'text', label: 'Okta org URL', required: true, placeholder: 'https://acme.okta.com',
         help: 'https, host name only (no path). Changing it starts a new checkpoint.' },
-    { name: 'auth_type', group: 'auth', kind: 'choice', label: 'Authentication', default: 'api_token',
+    { name: 'auth_type', group: 'auth', kind: 'choice', label: 'Method', default: 'api_token',
         options: [['api_token', 'API token'], ['oauth', 'OAuth service app']] },
     { name: 'api_token', group: 'auth', kind: 'secret', label: 'API token', when: { auth_type: 'api_token' }, required: true,
         help: 'Okta Admin Console > Security > API > Tokens, created by a Read-only Administrator. Okta deactivates a token unused for 30 days.' },
