@@ -3,7 +3,7 @@
 // against test/fake-splunkd.mjs, whose validation runs the real bin/oktainput
 // --validate-arguments against a real bin/oktasim org (HTTPS). Screenshots go to test-results/.
 //
-// Needs bin/oktainput and bin/oktasim (make build; or OKTASIGHT_BIN=<dir>) and /usr/bin/chromium
+// Needs oktainput and oktasim in OKTASIGHT_BIN (default bin/: make build) and /usr/bin/chromium
 // (CHROMIUM=<path>). Run: make setup-test, or npm test in web/setup.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
