@@ -45,9 +45,16 @@ const Warn = styled.span`
 
 const Empty = styled.div`
     padding: 32px;
-    text-align: center;
+    display: flex;
+    flex-direction: column;
+    align-items: center;
+    gap: 4px;
     border: 1px dashed ${variables.borderColor};
     border-radius: 4px;
+`;
+
+const Notice = styled.div`
+    margin-bottom: 12px;
 `;
 
 const Actions = styled.div`
@@ -228,8 +235,8 @@ export default function SetupPage() {
                     <Button appearance="primary" label="New input" onClick={() => setEditing({ entry: null })} data-test="new" />
                 )}
             </Bar>
-            {notice && <Message type="success" data-test="notice" onRequestRemove={() => setNotice(null)}>{notice}</Message>}
-            {actionError && <Message type="error" data-test="action-error" onRequestRemove={() => setActionError(null)}>{actionError}</Message>}
+            {notice && <Notice><Message type="success" data-test="notice" onRequestRemove={() => setNotice(null)}>{notice}</Message></Notice>}
+            {actionError && <Notice><Message type="error" data-test="action-error" onRequestRemove={() => setActionError(null)}>{actionError}</Message></Notice>}
             {body}
             <Notes>
                 <li>

@@ -51,6 +51,11 @@ function withJSON(url, query = {}) {
     return `${url}${url.includes('?') ? '&' : '?'}${q}`;
 }
 
+// failed makes any error a SplunkdError, so that cleanup problems can be added to its messages.
+function failed(op, err) {
+    return err instanceof SplunkdError ? err : new SplunkdError(op, 0, [String((err && err.message) || err)]);
+}
+
 async function call(op, method, url, form, query) {
     const init = getDefaultFetchInit();
     init.method = method;
@@ -80,9 +85,9 @@ async function call(op, method, url, form, query) {
     return body;
 }
 
-// listInputs returns every oktainput input splunkd knows, in every app.
+// listInputs returns every oktainput input splunkd knows, in every app (the wildcard namespace).
 export async function listInputs() {
-    const body = await call('list inputs', 'GET', inputsURL(), null, { count: '0' });
+    const body = await call('list inputs', 'GET', createRESTURL(`data/inputs/${SCHEME}`, { app: '-', owner: '-' }), null, { count: '0' });
     return (body && body.entry) || [];
 }
 
@@ -163,12 +168,13 @@ export async function createInput(name, settings, secrets) {
         const form = { name, ...settings };
         for (const s of typed) form[s] = MASK;
         return await call('create input', 'POST', inputsURL(), form);
-    } catch (err) {
+    } catch (e) {
+        const err = failed('create input', e);
         for (const s of stored) {
             try {
                 await deleteSecret(secretUser(name, s));
-            } catch (e) {
-                err.messages.push(`The ${s} stored for it could not be removed again (${e.message}).`);
+            } catch (e2) {
+                err.messages.push(`The ${s} stored for it could not be removed again (${e2.message}).`);
             }
         }
         throw err;
@@ -194,14 +200,15 @@ export async function editInput(entry, settings, secrets) {
         for (const s of typed) form[s] = MASK;
         if (Object.keys(form).length === 0) return null;
         return await call('edit input', 'POST', entry.links && entry.links.edit ? linkURL(entry.links.edit) : inputsURL(name), form);
-    } catch (err) {
+    } catch (e) {
+        const err = failed('edit input', e);
         for (const s of replaced) {
             const user = secretUser(name, s);
             try {
                 if (previous[s] === null) await deleteSecret(user);
                 else await storeSecret(user, previous[s]);
-            } catch (e) {
-                err.messages.push(`The previous ${s} could not be put back (${e.message}): enter it again.`);
+            } catch (e2) {
+                err.messages.push(`The previous ${s} could not be put back (${e2.message}): enter it again.`);
             }
         }
         throw err;

@@ -95,8 +95,9 @@ before(async () => {
         inputs: {
             prod: { org_url: simURL, api_token: MASK, index: 'okta', rate_limit_pct: '40' },
             legacy: { app: 'search', org_url: 'https://legacy.okta.com', api_token: CLEAR, disabled: true },
+            eu: { org_url: 'https://acme-eu.okta-emea.com', auth_type: 'oauth', client_id: '0oa8f2kq1sLogsReader', private_key: MASK, key_id: 'k1', index: 'okta', interval: '0' },
         },
-        passwords: { prod: TOKEN },
+        passwords: { prod: TOKEN, 'eu#private_key': 'PEM-OF-EU' },
     });
     browser = await chromium.launch({
         executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -124,9 +125,10 @@ after(async () => {
 test('the page lists every input without showing a secret', async () => {
     await page.waitForSelector('[data-test="inputs"]');
     const rows = await page.$$eval('[data-test="inputs"] tbody tr', (trs) => trs.map((tr) => tr.innerText.replace(/\s+/g, ' ')));
-    assert.equal(rows.length, 2);
-    assert.match(rows[0], /legacy .*https:\/\/legacy\.okta\.com .*API token .*Clear text in inputs\.conf.*Disabled/);
-    assert.match(rows[1], /prod .*127\.0\.0\.1.*API token .*okta .*Encrypted store.*Enabled/);
+    assert.equal(rows.length, 3);
+    assert.match(rows[0], /eu .*https:\/\/acme-eu\.okta-emea\.com .*OAuth app 0oa8f2kq1sLogsReader .*okta .*Encrypted store.*Enabled/);
+    assert.match(rows[1], /legacy .*https:\/\/legacy\.okta\.com .*API token .*Clear text in inputs\.conf.*Disabled/);
+    assert.match(rows[2], /prod .*127\.0\.0\.1.*API token .*okta .*Encrypted store.*Enabled/);
     const html = await page.content();
     assert.ok(!html.includes(CLEAR), 'a clear token from inputs.conf is never rendered');
     assert.ok(!html.includes(TOKEN), 'a stored token is never rendered');
@@ -268,6 +270,19 @@ test('delete removes the input and its secrets', async () => {
     assert.ok(!fake.state.passwords.has('oktasight:acme:'));
     assert.ok(fake.state.inputs.has('prod') && fake.state.passwords.has('oktasight:prod:'), 'other inputs untouched');
     await shot('setup-after-delete.png');
+});
+
+test('with no input left, the page says how to start', async () => {
+    for (const name of ['eu', 'legacy', 'prod']) {
+        await page.click(`[data-test="delete-${name}"]`);
+        await page.click('[data-test="confirm"]');
+        await page.waitForSelector(`[data-test="row-${name}"]`, { state: 'detached' });
+    }
+    const empty = await (await page.waitForSelector('[data-test="empty"]')).innerText();
+    assert.match(empty, /No Okta input yet/);
+    assert.equal(fake.state.inputs.size, 0);
+    assert.deepEqual([...fake.state.passwords.keys()], [], 'every secret went with its input');
+    await shot('setup-empty.png');
 });
 
 test('the page raised no error in the browser', () => {
