@@ -151,6 +151,7 @@ export default function InputForm({ entry, names = [], indexes, onClose, onSaved
         }
         setSaving(true);
         try {
+            let changed = true;
             if (creating) {
                 const settings = {};
                 for (const f of FIELDS) {
@@ -160,10 +161,10 @@ export default function InputForm({ entry, names = [], indexes, onClose, onSaved
                 }
                 await createInput(values.name.trim(), settings, sent);
             } else {
-                await editInput(entry, changes(values, original), sent);
+                changed = (await editInput(entry, changes(values, original), sent)) !== null;
             }
             setSaving(false);
-            onSaved(creating ? values.name.trim() : entry.name);
+            onSaved(creating ? values.name.trim() : entry.name, changed);
         } catch (err) {
             setSaving(false);
             setFailure(err);

@@ -148,10 +148,12 @@ export default function SetupPage() {
         await load();
     };
 
-    const saved = async (name) => {
+    const saved = async (name, changed) => {
         const created = editing && !editing.entry;
         setEditing(null);
-        setNotice(`Input "${name}" ${created ? 'created' : 'saved'}: Okta accepted its credentials, and splunkd ${created ? 'starts' : 'restarts'} it now.`);
+        setNotice(changed
+            ? `Input "${name}" ${created ? 'created' : 'saved'}: Okta accepted its credentials, and splunkd ${created ? 'starts' : 'restarts'} it now.`
+            : `Input "${name}": nothing changed, nothing saved.`);
         await load();
     };
 

@@ -181,7 +181,7 @@ export async function createInput(name, settings, secrets) {
     }
 }
 
-// editInput posts the changed settings of an existing entry. A secret typed anew is stored
+// editInput posts the changed settings of an existing entry (null when there is none). A secret typed anew is stored
 // first and the input set to the mask; if splunkd rejects the edit, the previous secret is put
 // back (or the new one removed when there was none) so the running input keeps working.
 export async function editInput(entry, settings, secrets) {

@@ -212,6 +212,15 @@ test('edit: posts only what changed; validation reads the stored token back from
     assert.equal(fake.state.inputs.get('acme').rate_limit_pct, '30');
 });
 
+test('edit: saving without a change posts nothing', async () => {
+    await openForm('edit-acme');
+    const posts = fake.state.requests.filter((r) => r.method !== 'GET').length;
+    await save();
+    await formClosed();
+    assert.match(await (await page.waitForSelector('[data-test="notice"]')).innerText(), /nothing changed, nothing saved/);
+    assert.equal(fake.state.requests.filter((r) => r.method !== 'GET').length, posts);
+});
+
 test('edit: a wrong new token is refused and the previous one stays in the store', async () => {
     await openForm('edit-acme');
     await page.fill('#oktasight-api_token', 'rotated-but-wrong');
