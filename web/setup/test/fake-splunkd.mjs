@@ -19,7 +19,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
@@ -292,15 +292,8 @@ export async function startFake({ root, oktainput, trust = [], inputs = {}, pass
         close: () => {
             web.closeAllConnections();
             mgmt.closeAllConnections();
-            return Promise.all([new Promise((r) => web.close(r)), new Promise((r) => mgmt.close(r))]);
+            return Promise.all([new Promise((r) => web.close(r)), new Promise((r) => mgmt.close(r))])
+                .then(() => rmSync(dir, { recursive: true, force: true }));
         },
     };
-}
-
-// writeFile is exported for tests that need a file on disk (a CA, a key).
-export function writeTemp(name, body) {
-    const d = mkdtempSync(path.join(os.tmpdir(), 'oktasight-test-'));
-    const p = path.join(d, name);
-    writeFileSync(p, body);
-    return p;
 }

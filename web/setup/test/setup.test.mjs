@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +26,7 @@ const CLEAR = `00clear-${randomBytes(12).toString('hex')}`; // a token typed int
 
 let sim;
 let simURL;
+let simDir;
 let fake;
 let browser;
 let page;
@@ -87,6 +88,7 @@ before(async () => {
     }
     mkdirSync(artifacts, { recursive: true });
     const dir = mkdtempSync(path.join(os.tmpdir(), 'oktasight-setup-test-'));
+    simDir = dir;
     ({ proc: sim, url: simURL } = await startSim(dir));
     fake = await startFake({
         root,
@@ -120,6 +122,7 @@ after(async () => {
     if (browser) await browser.close();
     if (fake) await fake.close();
     if (sim) sim.kill();
+    if (simDir) rmSync(simDir, { recursive: true, force: true });
 });
 
 test('the page lists every input without showing a secret', async () => {
