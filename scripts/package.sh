@@ -41,7 +41,7 @@ for cmd in "${COMMANDS[@]}"; do
 done
 
 # What Splunk reads. default.meta only: local.meta and local/ are one installation's own.
-for dir in default README lookups static; do
+for dir in default README lookups static appserver; do
   [ -d "$dir" ] || die "$dir/ is missing"
   cp -R "$dir" "$root/"
 done

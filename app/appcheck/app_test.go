@@ -494,8 +494,7 @@ func readDashboard(t *testing.T, path string) (label string, d dashboard) {
 
 // dashboardQueries returns each dashboard's full queries (a chain with its base prepended).
 func dashboardQueries(t *testing.T) map[string]map[string]string {
-	files, err := filepath.Glob(filepath.Join(root, "default/data/ui/views/*.xml"))
-	require.NoError(t, err)
+	files := dashboardFiles(t)
 	out := map[string]map[string]string{}
 	for _, f := range files {
 		_, d := readDashboard(t, f)
@@ -516,10 +515,60 @@ func dashboardQueries(t *testing.T) map[string]map[string]string {
 	return out
 }
 
+// setupView is the one view that is not a Dashboard Studio dashboard: the setup page, a
+// Simple XML view whose script (built from web/setup) renders it; TestSetupView checks it.
+const setupView = "oktasight_setup.xml"
+
+// dashboardFiles are the app's Dashboard Studio views.
+func dashboardFiles(t *testing.T) []string {
+	t.Helper()
+	all, err := filepath.Glob(filepath.Join(root, "default/data/ui/views/*.xml"))
+	require.NoError(t, err)
+	var files []string
+	for _, f := range all {
+		if filepath.Base(f) != setupView {
+			files = append(files, f)
+		}
+	}
+	return files
+}
+
+// TestSetupView: the setup view loads the committed page script and stylesheet (which exist
+// under appserver/static, so Splunk Web can serve them), mounts it into the element the script
+// looks for, and is in the navigation. That the script matches its sources is make setup-test's
+// check (web/setup: npm run check).
+func TestSetupView(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(root, "default/data/ui/views", setupView))
+	require.NoError(t, err)
+	var view struct {
+		XMLName    xml.Name `xml:"dashboard"`
+		Version    string   `xml:"version,attr"`
+		Script     string   `xml:"script,attr"`
+		Stylesheet string   `xml:"stylesheet,attr"`
+		Label      string   `xml:"label"`
+		HTML       struct {
+			Inner string `xml:",innerxml"`
+		} `xml:"row>panel>html"`
+	}
+	require.NoError(t, xml.Unmarshal(raw, &view))
+	assert.Equal(t, "1.1", view.Version, "Simple XML 1.1 (jQuery 3.5), which Splunk Cloud accepts for scripts")
+	assert.NotEmpty(t, view.Label)
+	for _, f := range []string{view.Script, view.Stylesheet} {
+		require.NotEmpty(t, f)
+		assert.FileExists(t, filepath.Join(root, "appserver/static", f))
+	}
+	assert.Contains(t, view.HTML.Inner, `id="oktasight-setup"`)
+	js, err := os.ReadFile(filepath.Join(root, "appserver/static", view.Script))
+	require.NoError(t, err)
+	assert.Contains(t, string(js), `"oktasight-setup"`, "the script mounts into the view's element")
+	nav, err := os.ReadFile(filepath.Join(root, "default/data/ui/nav/default.xml"))
+	require.NoError(t, err)
+	assert.Contains(t, string(nav), `<view name="oktasight_setup"`)
+}
+
 func TestDashboards(t *testing.T) {
 	s := loadSPL(t)
-	files, err := filepath.Glob(filepath.Join(root, "default/data/ui/views/*.xml"))
-	require.NoError(t, err)
+	files := dashboardFiles(t)
 	require.Len(t, files, 4)
 	raw, err := os.ReadFile(filepath.Join(root, "default/data/ui/nav/default.xml"))
 	require.NoError(t, err)

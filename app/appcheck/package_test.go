@@ -102,6 +102,7 @@ func TestPackageLayout(t *testing.T) {
 		"oktasight/README/inputs.conf.spec", "oktasight/lookups/oktasight_event_types.csv",
 		"oktasight/lookups/oktasight_egress_ips.csv", "oktasight/static/appIcon.png", "oktasight/app.manifest",
 		"oktasight/default/data/ui/views/oktasight_signin_overview.xml", "oktasight/default/data/ui/nav/default.xml",
+		"oktasight/default/data/ui/views/oktasight_setup.xml", "oktasight/appserver/static/oktasight_setup.js",
 	} {
 		assert.Contains(t, files, want)
 	}
