@@ -153,12 +153,12 @@ func TestPackedUser(t *testing.T) {
 // TestStartResets reuses a flowRun whose every field holds a stale value: start must leave it
 // as a new one.
 func TestStartResets(t *testing.T) {
-	if n := reflect.TypeFor[flowRun]().NumField(); n != 7 {
+	if n := reflect.TypeFor[flowRun]().NumField(); n != 9 {
 		t.Fatalf("flowRun has %d fields: make start set the new ones, then count them here", n)
 	}
-	it := &packed{time: 42}
+	it := &packed{time: 42, cls: classOf(typeVerify)}
 	stale := &flowRun{kind: FlowUnlock, items: []*packed{{time: 1}, {time: 2}}, start: 7, last: 8, opened: 9,
-		success: true, superseded: true}
+		success: true, superseded: true, started: true, app: "stale"}
 	var m machine
 	m.free = append(m.free, stale)
 	got := m.start(FlowSSPR, it)

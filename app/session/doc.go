@@ -8,8 +8,8 @@
 // # Rules
 //
 //   - Flows: signin (user.session.start → policy.evaluate_sign_on → MFA* →
-//     user.authentication.verify), app_signin (MFA* → user.authentication.sso, or
-//     application.policy.sign_on.deny_access), sspr (reset send → MFA* → reset_password →
+//     user.authentication.verify), app_signin (the app's policy.evaluate_sign_on → MFA* →
+//     user.authentication.sso, or application.policy.sign_on.deny_access), sspr (reset send → MFA* → reset_password →
 //     update_password), unlock (unlock send → MFA* → [unlock_token] → unlock; Identity Engine
 //     orgs never log unlock_token, so it is not required).
 //   - Key (by=user): actor.id when the actor is a User; for MFA, recovery and password events an
@@ -20,7 +20,14 @@
 //     session id, so by=session never shows them).
 //   - A start event (user.session.start, a recovery send) closes the key's open flow of the same
 //     kind and opens a new one; each failed user.session.start is a signin sequence of its own.
-//   - An MFA event joins the most recently started open flow of its key, or opens an app_signin.
+//     A successful user.session.start instead joins the open signin that has no start when one
+//     of its events shares the start's transaction.id or externalSessionId.
+//   - policy.evaluate_sign_on with an AppInstance target (Event.App) is an app's sign-on policy:
+//     it belongs to that app's app_signin, not to a signin. An app_signin event naming another
+//     app than the open app_signin's ends that one (incomplete).
+//   - An MFA event joins the most recently started open flow of its key. With none open, it
+//     opens the flow of the next non-MFA event of its Okta session (a verify: signin, as when
+//     the search's range cut the start), or an app_signin.
 //   - A continuing step (policy, verify, sso, deny, reset_password, unlock_token, unlock) joins
 //     the open flow of its kind or opens one, earlier required steps then listed in missing;
 //     user.account.update_password with no open sspr is an ordinary password change and joins
@@ -38,8 +45,14 @@
 //     password_reset_send or account_unlock_send, as any of three channels would do.
 //   - mfa_factors are debugContext.debugData.factor, else the authenticator target's
 //     displayName, else the factor a send event implies (OKTA_VERIFY_PUSH, EMAIL, SMS, CALL).
-//     mfa_sent counts send events; mfa_verified and mfa_failed count auth_via_mfa and
-//     factor.activate events by outcome.
+//     mfa_sent counts send events; mfa_verified successful auth_via_mfa, mfa_enrolled
+//     successful factor.activate (an enrolment is not a verification), mfa_failed both failed.
+//   - cut is "start" when Options.Earliest is known, the flow's first documented step
+//     (start, send, or an app_signin's policy evaluation) is missing and the flow starts less
+//     than MaxSpan after Options.Earliest.
+//   - policy_result is the strictest outcome of the flow's policy evaluations (DENY, CHALLENGE,
+//     ALLOW); risk the highest level; behaviors, dt_hash, country, city, asn and isp distinct
+//     values in time order; proxy "true" when any event came through one.
 //   - Flows not selected in Options.Flows are still tracked (an MFA event must know which
 //     flow is open) but never emitted.
 //

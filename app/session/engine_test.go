@@ -96,7 +96,8 @@ func run(o Options, events []Event) result {
 
 func isMulti(field string) bool {
 	switch field {
-	case "missing", "src_ip", "user_agent", "steps", "mfa_factors", "reasons", "uuids":
+	case "missing", "src_ip", "user_agent", "steps", "mfa_factors", "reasons", "uuids",
+		"behaviors", "dt_hash", "country", "city", "asn", "isp":
 		return true
 	}
 	return false
@@ -141,6 +142,11 @@ func TestGolden(t *testing.T) {
 		{"maxspan_short", "maxspan", []string{"maxspan=10m"}},
 		{"update_password_outside_reset", "update_password_outside_reset", nil},
 		{"same_millisecond", "same_millisecond", nil},
+		// Issue 12: app sign-on policies, sign-ins cut by the range, enrolment.
+		{"app_policy", "app_policy", nil},
+		{"cut_signin", "cut_signin", []string{"earliest=1709542800"}},
+		{"cut_signin_no_earliest", "cut_signin", nil},
+		{"enrolled_then_used", "enrolled_then_used", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.golden, func(t *testing.T) {
@@ -291,6 +297,103 @@ func TestRules(t *testing.T) {
 		assert.Equal(t, "incomplete", s[1]["status"])
 		assert.Equal(t, []string{"user.session.start", "policy.evaluate_sign_on"}, s[2]["missing"])
 	})
+	t.Run("an app's sign-on policy belongs to that app's sign-in", func(t *testing.T) {
+		r := run(o, loadScenario(t, "app_policy"))
+		byUser := map[string][]map[string]any{}
+		for _, x := range r.Sequences {
+			byUser[x["user"].(string)] = append(byUser[x["user"].(string)], x)
+		}
+		alice := byUser["alice@example.com"]
+		require.Len(t, alice, 2, "one sign-in, one app sign-in")
+		assert.Equal(t, []any{"signin", "success", "ALLOW"}, []any{alice[0]["flow"], alice[0]["status"], alice[0]["policy_result"]})
+		assert.NotContains(t, alice[0], "missing")
+		assert.Equal(t, "0", alice[0]["mfa_verified"], "the app's MFA is not the sign-in's")
+		assert.Equal(t, []any{"app_signin", "success", "Okta Admin Console", "CHALLENGE", "1"},
+			[]any{alice[1]["flow"], alice[1]["status"], alice[1]["app"], alice[1]["policy_result"], alice[1]["mfa_verified"]})
+		assert.Equal(t, "policy.evaluate_sign_on", alice[1]["steps"].([]string)[0])
+		assert.Equal(t, []string{"New Device", "New IP"}, alice[1]["behaviors"])
+		assert.Equal(t, "LOW", alice[1]["risk"])
+		assert.Equal(t, []string{"701"}, alice[1]["asn"])
+		assert.Equal(t, []string{"United States", "Ireland"}, alice[1]["country"], "in time order")
+		bob := byUser["bob@example.com"]
+		require.Len(t, bob, 1)
+		assert.Equal(t, []any{"app_signin", "denied", "DENY", "HIGH", "true", "AWS Console"},
+			[]any{bob[0]["flow"], bob[0]["status"], bob[0]["policy_result"], bob[0]["risk"], bob[0]["proxy"], bob[0]["app"]})
+		assert.Equal(t, []string{"New IP", "New Country", "Velocity"}, bob[0]["behaviors"])
+		carol := byUser["carol@example.com"]
+		require.Len(t, carol, 3, "Slack, Zoom left unfinished, Jira; no phantom sign-in")
+		for i, want := range [][2]string{{"Slack", "success"}, {"Zoom", "incomplete"}, {"Jira", "success"}} {
+			assert.Equal(t, []any{"app_signin", want[0], want[1]}, []any{carol[i]["flow"], carol[i]["app"], carol[i]["status"]})
+		}
+		for _, x := range r.Sequences {
+			if x["flow"] == "signin" {
+				assert.Equal(t, "alice@example.com", x["user"], "only alice signed in to Okta")
+			}
+		}
+	})
+	t.Run("a sign-in cut by the range stays one sequence, marked", func(t *testing.T) {
+		oc := o
+		oc.Earliest = 1709542800_000
+		r := run(oc, loadScenario(t, "cut_signin"))
+		byUser := map[string][]map[string]any{}
+		for _, x := range r.Sequences {
+			byUser[x["user"].(string)] = append(byUser[x["user"].(string)], x)
+		}
+		for user, want := range map[string]struct {
+			cut     any
+			missing []string
+			mfa     string
+		}{
+			"alice@example.com": {"start", []string{"user.session.start", "policy.evaluate_sign_on"}, "1"},
+			"bob@example.com":   {"start", []string{"user.session.start"}, "1"},
+			"dave@example.com":  {nil, nil, "1"},
+			"erin@example.com":  {nil, nil, "0"},
+			"carol@example.com": {nil, []string{"user.session.start", "policy.evaluate_sign_on"}, "0"},
+		} {
+			s := byUser[user]
+			require.Len(t, s, 1, user)
+			assert.Equal(t, "signin", s[0]["flow"], user)
+			assert.Equal(t, "success", s[0]["status"], user)
+			assert.Equal(t, want.cut, s[0]["cut"], user)
+			if want.missing == nil {
+				assert.NotContains(t, s[0], "missing", user)
+			} else {
+				assert.Equal(t, want.missing, s[0]["missing"], user)
+			}
+			assert.Equal(t, want.mfa, s[0]["mfa_verified"], user)
+		}
+		assert.Len(t, r.Sequences, 5)
+		for _, x := range run(o, loadScenario(t, "cut_signin")).Sequences {
+			assert.NotContains(t, x, "cut", "no earliest time, no cut")
+		}
+	})
+	t.Run("an MFA event before a reset of its session is not the reset's", func(t *testing.T) {
+		base := int64(1_709_542_800_000)
+		ev := func(dt int64, typ string) Event {
+			return Event{Time: base + dt, UUID: typ, Type: typ, ActorID: "00ua", ActorType: "User", ActorLogin: "a@x",
+				SessionID: "idxR", Result: "SUCCESS"}
+		}
+		s := run(o, []Event{ev(0, "user.authentication.auth_via_mfa"), ev(10_000, "system.email.password_reset.sent_message"),
+			ev(20_000, typeResetPassword), ev(30_000, typeUpdatePassword)}).Sequences
+		require.Len(t, s, 2)
+		assert.Equal(t, []any{"app_signin", "sspr", "success"}, []any{s[0]["flow"], s[1]["flow"], s[1]["status"]})
+		assert.NotContains(t, s[1], "missing")
+	})
+	t.Run("enrolment is not verification", func(t *testing.T) {
+		s := one(t, "enrolled_then_used")
+		require.Len(t, s, 3)
+		byStart := map[string]map[string]any{}
+		for _, x := range s {
+			byStart[x["user"].(string)+"@"+x["_time"].(string)] = x
+		}
+		enrol, use, failed := byStart["bob@example.com@1709542800.000"], byStart["bob@example.com@1709546400.000"], byStart["alice@example.com@1709542900.000"]
+		require.NotNil(t, enrol)
+		require.NotNil(t, use)
+		require.NotNil(t, failed)
+		assert.Equal(t, []any{"1", "0", "success"}, []any{enrol["mfa_enrolled"], enrol["mfa_verified"], enrol["status"]})
+		assert.Equal(t, []any{"0", "1"}, []any{use["mfa_enrolled"], use["mfa_verified"]})
+		assert.Equal(t, []any{"0", "0", "1", "failure"}, []any{failed["mfa_enrolled"], failed["mfa_verified"], failed["mfa_failed"], failed["status"]})
+	})
 	t.Run("maxspan boundary", func(t *testing.T) {
 		s := one(t, "maxspan")
 		require.Len(t, s, 2)
@@ -314,15 +417,35 @@ func TestParseArgs(t *testing.T) {
 	assert.Equal(t, 10*time.Minute, o.MaxPause)
 	assert.Equal(t, 24*time.Hour, o.MaxSpan)
 
+	// The bounds themselves are accepted.
+	o, err = ParseArgs([]string{"maxpause=1s", "maxspan=7d"})
+	require.NoError(t, err)
+	assert.Equal(t, time.Second, o.MaxPause)
+	assert.Equal(t, 7*24*time.Hour, o.MaxSpan)
+	o, err = ParseArgs([]string{"maxpause=24h", "maxspan=1s"})
+	require.NoError(t, err)
+	assert.Equal(t, 24*time.Hour, o.MaxPause)
+	assert.Equal(t, time.Second, o.MaxSpan)
+
 	for arg, want := range map[string]string{
-		"maxpause=abc": `maxpause: want a duration like 10m, 90s or 1h, got "abc"`,
-		"maxspan=-5m":  `maxspan: want a duration like 10m, 90s or 1h, got "-5m"`,
-		"by=device":    `by: want user, session or ip, got "device"`,
-		"flow=login":   `flow: want a comma-separated list of signin, app_signin, sspr, unlock, got "login"`,
-		"mode=table":   `mode: want sequences or events, got "table"`,
-		"order=random": `order: want auto, asc or desc, got "random"`,
-		"colour=blue":  `unknown argument "colour": want one of flow, by, maxpause, maxspan, mode, order`,
-		"maxpause":     `argument "maxpause": want key=value with key one of flow, by, maxpause, maxspan, mode, order`,
+		"maxpause=abc": `maxpause: want a duration from 1s to 24h, like 10m, 90s or 1h, got "abc"`,
+		"maxspan=-5m":  `maxspan: want a duration from 1s to 7d, like 10m, 90s or 1h, got "-5m"`,
+		// Out of range: every event would become a sequence of its own (maxpause plus the
+		// engine's tolerance overflowed), or the engine would hold a user's events for years.
+		"maxpause=9223372036s": `maxpause: want a duration from 1s to 24h, like 10m, 90s or 1h, got "9223372036s"`,
+		"maxpause=2562047h":    `maxpause: want a duration from 1s to 24h, like 10m, 90s or 1h, got "2562047h"`,
+		"maxpause=4294967295":  `maxpause: want a duration from 1s to 24h, like 10m, 90s or 1h, got "4294967295"`,
+		"maxpause=25h":         `maxpause: want a duration from 1s to 24h, like 10m, 90s or 1h, got "25h"`,
+		"maxpause=500ms":       `maxpause: want a duration from 1s to 24h, like 10m, 90s or 1h, got "500ms"`,
+		"maxspan=65535d":       `maxspan: want a duration from 1s to 7d, like 10m, 90s or 1h, got "65535d"`,
+		"maxspan=8d":           `maxspan: want a duration from 1s to 7d, like 10m, 90s or 1h, got "8d"`,
+		"maxspan=0":            `maxspan: want a duration from 1s to 7d, like 10m, 90s or 1h, got "0"`,
+		"by=device":            `by: want user, session or ip, got "device"`,
+		"flow=login":           `flow: want a comma-separated list of signin, app_signin, sspr, unlock, got "login"`,
+		"mode=table":           `mode: want sequences or events, got "table"`,
+		"order=random":         `order: want auto, asc or desc, got "random"`,
+		"colour=blue":          `unknown argument "colour": want one of flow, by, maxpause, maxspan, mode, order, earliest`,
+		"maxpause":             `argument "maxpause": want key=value with key one of flow, by, maxpause, maxspan, mode, order, earliest`,
 	} {
 		_, err := ParseArgs([]string{arg})
 		assert.EqualError(t, err, want)
@@ -331,9 +454,9 @@ func TestParseArgs(t *testing.T) {
 }
 
 func TestFieldLists(t *testing.T) {
-	assert.Len(t, SequenceFields, 24)
+	assert.Len(t, SequenceFields, 35)
 	assert.Len(t, (&Sequence{}).Fields(), len(SequenceFields))
-	assert.Equal(t, []string{"seq_id", "flow", "seq_step", "status"}, EventFields)
+	assert.Equal(t, []string{"seq_id", "flow", "seq_step", "seq_status"}, EventFields)
 	assert.Len(t, CompactFields, len((&Event{}).Compact()))
 }
 
@@ -475,4 +598,46 @@ func TestAddCopiesStrings(t *testing.T) {
 	ref.Close()
 	require.NotEmpty(t, want.Sequences)
 	require.Equal(t, wantRows, got.Sequences)
+}
+
+// TestHugeDurationsCapped sets Options beyond ParseArgs's ranges directly: the engine caps
+// them instead of overflowing its window, which made every event a sequence of its own.
+func TestHugeDurationsCapped(t *testing.T) {
+	o := DefaultOptions()
+	o.MaxPause, o.MaxSpan, o.Disorder = 9223372036*time.Second, 1<<63-1, 1<<63-1
+	r := run(o, loadScenario(t, "signin_success_push"))
+	require.Len(t, r.Sequences, 1, "one sign-in, not one sequence per event")
+	assert.Equal(t, "success", r.Sequences[0]["status"])
+}
+
+// TestRealAppPolicyEvaluations sequences the real samples: every policy.evaluate_sign_on with
+// an AppInstance target (Panther's "Okta Admin Console" evaluations) must land in an app_signin
+// naming that app, and no signin may hold one.
+func TestRealAppPolicyEvaluations(t *testing.T) {
+	var events []Event
+	appPolicies := map[int64]string{}
+	for _, f := range sampleFiles {
+		for _, line := range readLines(t, filepath.Join("testdata", "okta-samples", f)) {
+			e := Event{Ref: int64(len(events) + 1)}
+			require.NoError(t, ParseRaw(line, &e))
+			if e.Type == typePolicy && e.App != "" {
+				appPolicies[e.Ref] = e.App
+			}
+			events = append(events, e)
+		}
+	}
+	slices.SortStableFunc(events, func(a, b Event) int { return cmpInt(a.Time, b.Time) })
+	require.Len(t, appPolicies, 5, "the samples' app policy evaluations")
+	flows, seqOf, seqApp := map[int64]Flow{}, map[int64]string{}, map[string]string{}
+	eng := New(DefaultOptions(), func(s *Sequence) { seqApp[s.ID] = s.App }, func(ref int64, a Assignment) {
+		flows[ref], seqOf[ref] = a.Flow, a.SeqID
+	})
+	for i := range events {
+		eng.Add(&events[i])
+	}
+	eng.Close()
+	for ref, app := range appPolicies {
+		assert.Equal(t, FlowAppSignin, flows[ref], "event %d", ref)
+		assert.Equal(t, app, seqApp[seqOf[ref]], "event %d names its app_signin's app", ref)
+	}
 }

@@ -1,5 +1,7 @@
 package session
 
+import "strings"
+
 // Event is the compact record of one Okta System Log event: only the fields the engine uses.
 //
 // Every field is a plain string except Time and Ref, so a map phase can carry an Event as a
@@ -22,7 +24,21 @@ type Event struct {
 	Result      string // outcome.result (SUCCESS, FAILURE, ALLOW, DENY, CHALLENGE, ...)
 	Reason      string // outcome.reason
 	Factor      string // debugContext.debugData.factor, else the authenticator target's displayName
-	Ref         int64  // the caller's handle on the original row; the engine only hands it back
+
+	// The signals detections read per sequence. Extraction normalizes Behaviors, Risk and
+	// Proxy (AppendBehaviors, RiskLevel, Proxy), so that a compact record carries a few bytes
+	// of them.
+	TransactionID string // transaction.id: a sign-in's start and its policy evaluation share it
+	Behaviors     string // names of the POSITIVE debugData.behaviors, comma-separated ("New IP,New Device")
+	DTHash        string // debugContext.debugData.dtHash
+	Risk          string // debugData.risk's level: LOW, MEDIUM or HIGH
+	Country       string // client.geographicalContext.country
+	City          string // client.geographicalContext.city
+	ASN           string // securityContext.asNumber
+	ISP           string // securityContext.isp
+	Proxy         string // "true" when securityContext.isProxy is true, else ""
+
+	Ref int64 // the caller's handle on the original row; the engine only hands it back
 }
 
 // isNone reports whether an Okta value means "no value".
@@ -90,6 +106,8 @@ type class struct {
 	start    bool   // user.session.start, whose failures are sequences of their own
 	deny     bool   // application.policy.sign_on.deny_access
 	update   bool   // user.account.update_password, unowned outside a reset
+	policy   bool   // policy.evaluate_sign_on: an app's sign-on policy when it has an AppInstance target
+	enrol    bool   // user.mfa.factor.activate: an enrolment, counted apart from verifications
 	// required holds, per flow, the required steps this type stands for (bit i for
 	// required[flow][i]), so that build need not compare the type with each of them.
 	required [numFlows]uint8
@@ -106,6 +124,7 @@ const (
 	typeUpdatePassword = "user.account.update_password"
 	typeUnlockToken    = "user.account.unlock_token"
 	typeUnlock         = "user.account.unlock"
+	typeActivate       = "user.mfa.factor.activate"
 
 	// missingResetSend and missingUnlockSend name a flow's absent first step in missing: any
 	// one of three send events would do, so no single eventType is right.
@@ -129,7 +148,7 @@ var classes = map[string]*class{
 	"system.voice.send_mfa_challenge_call":       {role: roleMFA, rank: 3, channel: "voice", factor: "CALL", mfaSend: true, onBehalf: true},
 	"system.voice.send_phone_verification_call":  {role: roleMFA, rank: 3, channel: "voice", factor: "CALL", mfaSend: true, onBehalf: true},
 	"user.authentication.auth_via_mfa":           {role: roleMFA, rank: 4, mfaUse: true, onBehalf: true},
-	"user.mfa.factor.activate":                   {role: roleMFA, rank: 4, mfaUse: true, onBehalf: true},
+	typeActivate:                                 {role: roleMFA, rank: 4, mfaUse: true, onBehalf: true},
 	typeResetPassword:                            {flow: FlowSSPR, role: roleContinue, rank: 5, onBehalf: true},
 	typeUnlockToken:                              {flow: FlowUnlock, role: roleContinue, rank: 5, onBehalf: true},
 	typeUpdatePassword:                           {flow: FlowSSPR, role: roleTerminal, rank: 6, onBehalf: true},
@@ -145,6 +164,8 @@ func init() {
 		c.start = typ == typeSessionStart
 		c.deny = typ == typeDeny
 		c.update = typ == typeUpdatePassword
+		c.policy = typ == typePolicy
+		c.enrol = typ == typeActivate
 		for f := range Flow(numFlows) {
 			c.required[f] = requiredSeen(f, typ, c.role)
 		}
@@ -188,3 +209,115 @@ func failed(result string) bool { return result == "FAILURE" }
 
 // denied reports whether an outcome.result is a policy denial.
 func denied(result string) bool { return result == "DENY" }
+
+// Risk levels as Okta logs them, lowest first; a packed event keeps the index.
+var riskLevels = [...]string{"", "LOW", "MEDIUM", "HIGH"}
+
+// riskIndex returns the index in riskLevels of a normalized level, 0 for none.
+func riskIndex(level string) uint8 {
+	for i := len(riskLevels) - 1; i > 0; i-- {
+		if riskLevels[i] == level {
+			return uint8(i)
+		}
+	}
+	return 0
+}
+
+// RiskLevel returns the risk level in s, one of riskLevels' constants: s is
+// debugContext.debugData.risk as Okta logs it ("{level=LOW}", "{reasons=Anomalous Device,
+// level=HIGH}"), the JSON of debugData.logOnlySecurityData ({"risk":{"level":"LOW"},...}), or
+// a level already normalized. "" when s names no level Okta uses.
+func RiskLevel(s string) string {
+	if riskIndex(s) != 0 {
+		return riskLevels[riskIndex(s)]
+	}
+	for off := 0; ; {
+		i := strings.Index(s[off:], "level")
+		if i < 0 {
+			return ""
+		}
+		i += off
+		off = i + len("level")
+		if i > 0 && isNameByte(s[i-1]) {
+			continue // previousLevel=, riskLevel=
+		}
+		v := strings.TrimLeft(s[off:], "\" =:")
+		for _, l := range riskLevels[1:] {
+			if strings.HasPrefix(v, l) && (len(v) == len(l) || !isNameByte(v[len(l)])) {
+				return l
+			}
+		}
+	}
+}
+
+// isNameByte reports whether c continues a word.
+func isNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+}
+
+// positive is the value Okta gives a behavior that was observed.
+const positive = "POSITIVE"
+
+// AppendBehaviors appends to dst the names of the behaviors s reports POSITIVE, comma-separated
+// in the order logged: s is debugContext.debugData.behaviors as Okta logs it ("{New IP=POSITIVE,
+// New Device=NEGATIVE}"), a list of such pairs (["New IP=POSITIVE"]), the JSON of
+// logOnlySecurityData ({"behaviors":{"New IP":"POSITIVE"}}), or names already normalized
+// ("New IP,New Device"), which it appends unchanged.
+func AppendBehaviors(dst []byte, s string) []byte {
+	if !strings.ContainsAny(s, "=:") {
+		return append(dst, strings.TrimSpace(s)...)
+	}
+	n := 0
+	for off := 0; ; {
+		i := strings.Index(s[off:], positive)
+		if i < 0 {
+			return dst
+		}
+		i += off
+		off = i + len(positive)
+		if off < len(s) && isNameByte(s[off]) {
+			continue
+		}
+		name := behaviorName(s[:i])
+		if name == "" || strings.ContainsAny(name, "=:,") {
+			continue // no name, or one that would not read back from the normalized list
+		}
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, name...)
+		n++
+	}
+}
+
+// behaviorName returns the name of the behavior whose value starts where s ends: the
+// NAME of "NAME=" or of "\"NAME\":\"", "" when s ends otherwise.
+func behaviorName(s string) string {
+	if strings.HasSuffix(s, "=") {
+		s = s[:len(s)-1]
+		start := strings.LastIndexAny(s, "{,[\"") + 1
+		return strings.TrimSpace(s[start:])
+	}
+	s = strings.TrimRight(s, " ")
+	if !strings.HasSuffix(s, "\"") {
+		return ""
+	}
+	s = strings.TrimRight(s[:len(s)-1], " ")
+	if !strings.HasSuffix(s, ":") {
+		return ""
+	}
+	s = strings.TrimRight(s[:len(s)-1], " ")
+	if !strings.HasSuffix(s, "\"") {
+		return ""
+	}
+	s = s[:len(s)-1]
+	return strings.TrimSpace(s[strings.LastIndexByte(s, '"')+1:])
+}
+
+// Proxy returns "true" when securityContext.isProxy (or its normalized form) is true, else "".
+func Proxy(s string) string {
+	if s == "true" || s == "True" || s == "TRUE" {
+		return "true"
+	}
+	return ""
+}

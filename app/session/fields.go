@@ -12,6 +12,8 @@ var CompactFields = []string{
 	"os_time", "os_uuid", "os_type", "os_actor_id", "os_actor_type", "os_actor_login", "os_actor_name",
 	"os_target_id", "os_target_login", "os_app", "os_ip", "os_ua", "os_session", "os_result",
 	"os_reason", "os_factor",
+	// The per-sequence signals (issue 12), after the fields above so that their positions stay.
+	"os_txn", "os_behaviors", "os_dt_hash", "os_risk", "os_country", "os_city", "os_asn", "os_isp", "os_proxy",
 }
 
 // Compact returns the Event's values in CompactFields order; Time is epoch milliseconds.
@@ -21,7 +23,8 @@ func (e *Event) Compact() []string {
 		t = strconv.FormatInt(e.Time, 10)
 	}
 	return []string{t, e.UUID, e.Type, e.ActorID, e.ActorType, e.ActorLogin, e.ActorName,
-		e.TargetID, e.TargetLogin, e.App, e.IP, e.UserAgent, e.SessionID, e.Result, e.Reason, e.Factor}
+		e.TargetID, e.TargetLogin, e.App, e.IP, e.UserAgent, e.SessionID, e.Result, e.Reason, e.Factor,
+		e.TransactionID, e.Behaviors, e.DTHash, e.Risk, e.Country, e.City, e.ASN, e.ISP, e.Proxy}
 }
 
 // WriteCompact writes the cells Compact returns, buf being scratch space for the time; it
@@ -33,7 +36,8 @@ func (e *Event) WriteCompact(w CellWriter, buf []byte) []byte {
 	}
 	w.ValueBytes(buf)
 	for _, v := range [...]string{e.UUID, e.Type, e.ActorID, e.ActorType, e.ActorLogin, e.ActorName,
-		e.TargetID, e.TargetLogin, e.App, e.IP, e.UserAgent, e.SessionID, e.Result, e.Reason, e.Factor} {
+		e.TargetID, e.TargetLogin, e.App, e.IP, e.UserAgent, e.SessionID, e.Result, e.Reason, e.Factor,
+		e.TransactionID, e.Behaviors, e.DTHash, e.Risk, e.Country, e.City, e.ASN, e.ISP, e.Proxy} {
 		w.Value(v)
 	}
 	return buf
@@ -53,6 +57,17 @@ const (
 	fResult
 	fReason
 	fFactor
+	// The signals (issue 12): single-valued like the fields above.
+	fTxn
+	fBehaviors
+	fDTHash
+	fRisk
+	fCountry
+	fCity
+	fASN
+	fISP
+	fProxy
+	fLogOnly // debugData.logOnlySecurityData: the behaviors and risk when debugData has none
 	fTargetType
 	fTargetID
 	fTargetLogin
@@ -71,6 +86,10 @@ var RowFields = append([]string{
 	"eventType", "uuid", "actor.id", "actor.type", "actor.alternateId", "actor.displayName",
 	"client.ipAddress", "client.userAgent.rawUserAgent", "authenticationContext.externalSessionId",
 	"outcome.result", "outcome.reason", "debugContext.debugData.factor",
+	"transaction.id", "debugContext.debugData.behaviors", "debugContext.debugData.dtHash",
+	"debugContext.debugData.risk", "client.geographicalContext.country", "client.geographicalContext.city",
+	"securityContext.asNumber", "securityContext.isp", "securityContext.isProxy",
+	"debugContext.debugData.logOnlySecurityData",
 	"target{}.type", "target{}.id", "target{}.alternateId", "target{}.displayName",
 	"published", "_time",
 }, CompactFields...)
@@ -83,13 +102,13 @@ type Row interface {
 }
 
 // numRowFields is len(RowFields).
-const numRowFields = fCompact + 16
+const numRowFields = fCompact + 25
 
 // Columns locates the fields of RowFields among the cells of the rows FromCells reads.
 type Columns struct {
 	at [numRowFields]struct{ plain, mv int }
 	// Worked out once per chunk by Bind, for FromRow's plain-cell path.
-	single []fieldCell // the single-valued Okta fields (fType to fFactor, fPublished, fTime) with a plain cell
+	single []fieldCell // the single-valued Okta fields (fType to fLogOnly, fPublished, fTime) with a plain cell
 	mvs    []int       // the __mv_ cells of those fields and of os_type
 }
 
@@ -145,8 +164,9 @@ func (c *Columns) plainOnly(cells [][]byte) bool {
 // values: they are shared through a small cache per field instead of copied per row. Other
 // values (users, addresses, sessions) point into the row: Engine.Add copies what it keeps.
 var lowCardinality = func() (m [numRowFields]bool) {
-	for _, f := range []int{fType, fActorType, fUA, fResult, fReason, fFactor, fTargetName,
-		fCompact + 2, fCompact + 4, fCompact + 9, fCompact + 11, fCompact + 13, fCompact + 14, fCompact + 15} {
+	for _, f := range []int{fType, fActorType, fUA, fResult, fReason, fFactor, fTargetName, fBehaviors, fRisk, fProxy,
+		fCompact + 2, fCompact + 4, fCompact + 9, fCompact + 11, fCompact + 13, fCompact + 14, fCompact + 15,
+		fCompact + 17, fCompact + 19, fCompact + 24} {
 		m[f] = true
 	}
 	return m
@@ -172,6 +192,7 @@ type Extractor struct {
 	cols  *Columns
 	types [typeLists]typeList // recent target{}.type multivalues of rows read by FromCells
 	next  int                 // the entry of types to replace
+	sig   []byte              // the behaviors being normalized
 }
 
 // typeLists is how many target{}.type multivalues an Extractor keeps: Okta logs a handful
@@ -278,7 +299,7 @@ func (x *Extractor) FromCells(r Row, cells [][]byte, cols *Columns, e *Event) er
 
 // fromRow is FromRow once the row's cells are bound.
 func (x *Extractor) fromRow(r Row, e *Event) error {
-	var t [2][]byte // the first values of published and _time, nil for none
+	var t [3][]byte // the first values of published, _time and logOnlySecurityData, nil for none
 	if c := x.cols; c != nil && c.plainOnly(x.cells) {
 		// The common row: each field is its plain cell, read without a call per field and
 		// skipping the fields the chunk lacks; its string is made here, so that few
@@ -302,8 +323,10 @@ func (x *Extractor) fromRow(r Row, e *Event) error {
 			case isNone(view(b)):
 			case fc.low:
 				*eventField(e, f) = x.cached(f, b)
-			case f <= fFactor:
+			case f <= fProxy:
 				*eventField(e, f) = view(b)
+			case f == fLogOnly:
+				t[2] = b
 			default:
 				t[f-fPublished] = b
 			}
@@ -315,7 +338,7 @@ func (x *Extractor) fromRow(r Row, e *Event) error {
 		}
 		// ev gets the strings, copied to e once it has a type.
 		var ev Event
-		for f := range fFactor + 1 {
+		for f := range fProxy + 1 {
 			*eventField(&ev, f) = x.str(f, x.one(r, f))
 		}
 		if ev.Type == "" {
@@ -323,8 +346,9 @@ func (x *Extractor) fromRow(r Row, e *Event) error {
 		}
 		ev.Ref = e.Ref
 		*e = ev
-		t[0], t[1] = x.one(r, fPublished), x.one(r, fTime)
+		t[0], t[1], t[2] = x.one(r, fPublished), x.one(r, fTime), x.one(r, fLogOnly)
 	}
+	x.signals(e, t[2])
 	x.targets(r, e)
 	if p := t[0]; p != nil {
 		if ms, err := parsePublished(view(p)); err == nil {
@@ -342,20 +366,22 @@ func (x *Extractor) fromRow(r Row, e *Event) error {
 }
 
 // eventFields holds the offset in Event of the string field of each RowFields position up
-// to fFactor.
-var eventFields = func() (o [fFactor + 1]uintptr) {
+// to fProxy.
+var eventFields = func() (o [fProxy + 1]uintptr) {
 	var e Event
-	for f, p := range [fFactor + 1]*string{
+	for f, p := range [fProxy + 1]*string{
 		fType: &e.Type, fUUID: &e.UUID, fActorID: &e.ActorID, fActorType: &e.ActorType,
 		fActorLogin: &e.ActorLogin, fActorName: &e.ActorName, fIP: &e.IP, fUA: &e.UserAgent,
 		fSession: &e.SessionID, fResult: &e.Result, fReason: &e.Reason, fFactor: &e.Factor,
+		fTxn: &e.TransactionID, fBehaviors: &e.Behaviors, fDTHash: &e.DTHash, fRisk: &e.Risk,
+		fCountry: &e.Country, fCity: &e.City, fASN: &e.ASN, fISP: &e.ISP, fProxy: &e.Proxy,
 	} {
 		o[f] = uintptr(unsafe.Pointer(p)) - uintptr(unsafe.Pointer(&e))
 	}
 	return o
 }()
 
-// eventField returns the string field of e that RowFields position f (at most fFactor)
+// eventField returns the string field of e that RowFields position f (at most fProxy)
 // fills: FromRow sets the fields by position straight into e on its plain-cell path, rather
 // than into an array copied to e through a temporary (FromRow: 22M fewer instructions on
 // 200 000 rows of the fields-only stream, with the locals in its plain-cell loop). It is
@@ -363,6 +389,28 @@ var eventFields = func() (o [fFactor + 1]uintptr) {
 // a whole Event.
 func eventField(e *Event, f int) *string {
 	return (*string)(unsafe.Add(unsafe.Pointer(e), eventFields[f]))
+}
+
+// signals normalizes the signals FromRow read as logged: the positive behaviors' names, the
+// risk level, the proxy flag; logOnly (logOnlySecurityData) stands in for the behaviors and
+// the risk when the row has none.
+func (x *Extractor) signals(e *Event, logOnly []byte) {
+	if e.Behaviors == "" && e.Risk == "" && e.Proxy == "" && logOnly == nil {
+		return // most events: nothing to normalize
+	}
+	if lo := view(logOnly); lo != "" && !isNone(lo) {
+		if e.Behaviors == "" {
+			e.Behaviors = lo
+		}
+		if e.Risk == "" {
+			e.Risk = lo
+		}
+	}
+	e.Risk, e.Proxy = RiskLevel(e.Risk), Proxy(e.Proxy)
+	if e.Behaviors != "" {
+		x.sig = AppendBehaviors(x.sig[:0], e.Behaviors)
+		e.Behaviors = x.str(fBehaviors, x.sig)
+	}
 }
 
 // targets fills the target fields of e from the row's target{}.* lists.
@@ -459,7 +507,7 @@ func (x *Extractor) targetTypes(r Row) [][]byte {
 
 // fromCompact reads the fields Event.Compact wrote.
 func (x *Extractor) fromCompact(r Row, e *Event) error {
-	var v [16]string
+	var v [25]string
 	var t int64
 	for i := range CompactFields {
 		x.vals[0] = x.values(r, fCompact+i, x.vals[0][:0])
@@ -480,7 +528,8 @@ func (x *Extractor) fromCompact(r Row, e *Event) error {
 	}
 	*e = Event{Ref: e.Ref, Time: t, UUID: v[1], Type: v[2], ActorID: v[3], ActorType: v[4], ActorLogin: v[5], ActorName: v[6],
 		TargetID: v[7], TargetLogin: v[8], App: v[9], IP: v[10], UserAgent: v[11], SessionID: v[12],
-		Result: v[13], Reason: v[14], Factor: v[15]}
+		Result: v[13], Reason: v[14], Factor: v[15], TransactionID: v[16], Behaviors: v[17], DTHash: v[18],
+		Risk: RiskLevel(v[19]), Country: v[20], City: v[21], ASN: v[22], ISP: v[23], Proxy: Proxy(v[24])}
 	return nil
 }
 

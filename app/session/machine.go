@@ -18,6 +18,8 @@ type flowRun struct {
 	// superseded is set when the user started the same flow again before this one ended:
 	// the rule makes such a flow incomplete unless it succeeded or was denied.
 	superseded bool
+	started    bool   // a start event (user.session.start, a recovery send) is among items
+	app        string // app_signin: the app its policy evaluation, sso or deny names
 }
 
 // machine is the forward state machine that sequences one key's events, oldest first. It
@@ -35,6 +37,10 @@ type machine struct {
 	seq               Sequence
 	sorted            []*packed
 	maxPause, maxSpan int64
+	lists             [numLists]distinctSet // build's sets for lists grown past distinctScan
+	listsUsed         uint16                // bit k set when lists[k] holds values of the sequence being built
+	idSet             map[uint64]struct{}   // m.ids as a set, once they outgrow a scan
+	probes            int                   // comparisons and set lookups, for TestDistinctValuesLinear
 }
 
 func (m *machine) init(e *Engine) {
@@ -48,9 +54,12 @@ func (m *machine) init(e *Engine) {
 func (m *machine) run(key string, items []*packed) {
 	m.key = key
 	m.ids = m.ids[:0]
+	if m.idSet != nil {
+		m.idSet = resetSet(m.idSet)
+	}
 	m.opened = 0
-	for _, it := range items {
-		m.step(it)
+	for i := range items {
+		m.step(items, i)
 	}
 	for m.openSet != 0 {
 		// Close the oldest first, so a key's sequences come out in start order.
@@ -64,8 +73,9 @@ func (m *machine) run(key string, items []*packed) {
 	}
 }
 
-// step routes one event.
-func (m *machine) step(it *packed) {
+// step routes items[i]; the items after it serve an MFA event that finds no flow open.
+func (m *machine) step(items []*packed, i int) {
+	it := items[i]
 	t := it.time
 	for b := m.openSet; b != 0; b &= b - 1 {
 		if f := m.open[bits.TrailingZeros8(b)]; t-f.last > m.maxPause {
@@ -76,6 +86,13 @@ func (m *machine) step(it *packed) {
 	switch c.role {
 	case roleStart:
 		if f := m.open[c.flow]; f != nil {
+			if c.start && it.outcome != outcomeFailure && !f.started && t-f.start <= m.maxSpan && sameSignin(f, it) {
+				// The start of the sign-in its policy evaluation or MFA opened: Okta
+				// logged it later, or in the same millisecond after them.
+				f.started = true
+				m.join(f, it)
+				return
+			}
 			f.superseded = true
 			m.close(f)
 		}
@@ -90,13 +107,24 @@ func (m *machine) step(it *packed) {
 			f = m.newest()
 		}
 		if f == nil {
-			m.start(FlowAppSignin, it)
+			m.start(m.mfaFlow(items, i), it)
 			return
 		}
 		m.join(f, it)
 	case roleContinue, roleTerminal:
-		f := m.open[c.flow]
-		if f != nil && t-f.start > m.maxSpan {
+		kind := c.flow
+		if c.policy && it.has(pApp) {
+			kind = FlowAppSignin // an app's sign-on policy: the app sign-in's first step
+		}
+		f := m.open[kind]
+		switch {
+		case f == nil:
+		case t-f.start > m.maxSpan:
+			m.close(f)
+			f = nil
+		case kind == FlowAppSignin && f.app != "" && it.has(pApp) && it.str(pApp) != f.app:
+			// Another app: the user left the first app's sign-in unfinished.
+			f.superseded = true
 			m.close(f)
 			f = nil
 		}
@@ -105,9 +133,12 @@ func (m *machine) step(it *packed) {
 				m.e.stats.Unowned++
 				return
 			}
-			f = m.start(c.flow, it)
+			f = m.start(kind, it)
 		} else {
 			m.join(f, it)
+		}
+		if kind == FlowAppSignin && f.app == "" {
+			f.app = it.str(pApp)
 		}
 		if c.role == roleTerminal {
 			switch {
@@ -119,6 +150,57 @@ func (m *machine) step(it *packed) {
 			}
 		}
 	}
+}
+
+// sameSignin reports whether a user.session.start belongs to the open sign-in f: an event of f
+// shares its transaction.id (a start and its policy evaluation do) or its Okta session.
+func sameSignin(f *flowRun, it *packed) bool {
+	txn, sid := it.str(pTxn), it.str(pSessionID)
+	for _, x := range f.items {
+		if txn != "" && x.str(pTxn) == txn || sid != "" && x.str(pSessionID) == sid {
+			return true
+		}
+	}
+	return false
+}
+
+// mfaLookahead bounds the events mfaFlow reads ahead.
+const mfaLookahead = 64
+
+// mfaFlow returns the flow an MFA event opens when no flow is open: the flow of the next step
+// of its Okta session (a later event with the same externalSessionId that is not MFA, within
+// maxpause of the events before it and maxspan of the MFA event), as when the search's range
+// cut a sign-in after its policy evaluation; app_signin when there is none (MFA* then sso).
+func (m *machine) mfaFlow(items []*packed, i int) Flow {
+	it := items[i]
+	sid := it.str(pSessionID)
+	if sid == "" {
+		return FlowAppSignin
+	}
+	last := it.time
+	for _, n := range items[i+1 : min(len(items), i+1+mfaLookahead)] {
+		if n.time-last > m.maxPause || n.time-it.time > m.maxSpan {
+			break
+		}
+		last = n.time
+		c := n.cls
+		if c.role == roleMFA || n.str(pSessionID) != sid {
+			continue
+		}
+		switch {
+		case c.policy && n.has(pApp):
+			return FlowAppSignin
+		case c.update:
+			// A signed-in user changing the password after a step-up: no reset.
+			return FlowAppSignin
+		case c.role == roleStart && !c.start:
+			// A recovery send starts its own flow: the MFA before it is not part of it.
+			return FlowAppSignin
+		case c.flow != FlowNone:
+			return c.flow
+		}
+	}
+	return FlowAppSignin
 }
 
 // newest returns the most recently started open flow.
@@ -140,7 +222,8 @@ func (m *machine) start(kind Flow, it *packed) *flowRun {
 		f = &flowRun{}
 	}
 	m.opened++
-	*f = flowRun{kind: kind, items: append(f.items[:0], it), start: it.time, last: it.time, opened: m.opened}
+	*f = flowRun{kind: kind, items: append(f.items[:0], it), start: it.time, last: it.time, opened: m.opened,
+		started: it.cls.role == roleStart}
 	m.open[kind] = f
 	m.openSet |= 1 << kind
 	return f
@@ -174,6 +257,41 @@ func (m *machine) close(f *flowRun) {
 	m.free = append(m.free, f)
 }
 
+// signals adds an event's behaviors, dtHash, geography and network to the sequence's lists.
+func (m *machine) signals(s *Sequence, ev *packed) {
+	for b := ev.str(pBehaviors); b != ""; {
+		name, rest, _ := strings.Cut(b, ",")
+		s.Behaviors = m.appendDistinct(listBehaviors, s.Behaviors, name)
+		b = rest
+	}
+	s.DTHash = m.appendDistinct(listDTHash, s.DTHash, ev.str(pDTHash))
+	s.Country = m.appendDistinct(listCountry, s.Country, ev.str(pCountry))
+	s.City = m.appendDistinct(listCity, s.City, ev.str(pCity))
+	s.ASN = m.appendDistinct(listASN, s.ASN, ev.str(pASN))
+	s.ISP = m.appendDistinct(listISP, s.ISP, ev.str(pISP))
+}
+
+// policyRank orders sign-on policy results by strictness; other values rank below ALLOW.
+func policyRank(r string) int {
+	switch r {
+	case "DENY":
+		return 3
+	case "CHALLENGE":
+		return 2
+	case "ALLOW":
+		return 1
+	}
+	return 0
+}
+
+// stricter returns the stricter of two policy results, a when they rank alike.
+func stricter(a, b string) string {
+	if a == "" || policyRank(b) > policyRank(a) {
+		return b
+	}
+	return a
+}
+
 // required lists each flow's required steps; a send step stands for any of its three channels.
 var required = [numFlows][]string{
 	FlowSignin:    {typeSessionStart, typePolicy, typeVerify},
@@ -202,11 +320,16 @@ func (m *machine) build(f *flowRun) *Sequence {
 	// set below; TestBuildResets checks that no field keeps a value from the sequence before.
 	s.Flow, s.Start, s.End, s.EventCount = f.kind, f.start, f.last, len(f.items)
 	s.UserID, s.User, s.SessionID, s.App, s.Channel = "", "", "", "", ""
-	s.MFASent, s.MFAVerified, s.MFAFailed = 0, 0, 0
+	s.MFASent, s.MFAVerified, s.MFAEnrolled, s.MFAFailed = 0, 0, 0, 0
 	s.Missing, s.SrcIP, s.UserAgent, s.Steps = s.Missing[:0], s.SrcIP[:0], s.UserAgent[:0], s.Steps[:0]
 	s.MFAFactors, s.Reasons, s.UUIDs = s.MFAFactors[:0], s.Reasons[:0], s.UUIDs[:0]
+	s.Behaviors, s.DTHash, s.Country, s.City, s.ASN, s.ISP = s.Behaviors[:0], s.DTHash[:0], s.Country[:0], s.City[:0], s.ASN[:0], s.ISP[:0]
+	if m.listsUsed != 0 {
+		m.resetLists()
+	}
 	var seen uint8 // required steps seen, bit i for required[f.kind][i]
-	denyStep := false
+	denyStep, policySeen, policy, flags := false, false, "", uint8(0)
+	in := &m.e.arena.in
 	for _, ev := range f.items {
 		c := ev.cls
 		failedOrDenied := ev.outcome != outcomeOther
@@ -222,8 +345,15 @@ func (m *machine) build(f *flowRun) *Sequence {
 		if s.SessionID == "" {
 			s.SessionID = ev.str(pSessionID)
 		}
-		s.SrcIP = appendDistinct(s.SrcIP, ev.str(pIP))
-		s.UserAgent = appendDistinct(s.UserAgent, ev.userAgent(&m.e.arena.in))
+		s.SrcIP = m.appendDistinct(listSrcIP, s.SrcIP, ev.str(pIP))
+		s.UserAgent = m.appendDistinct(listUserAgent, s.UserAgent, ev.userAgent(in))
+		if ev.end[pISP] != ev.end[pTxn] { // pBehaviors to pISP, the signal strings, not all empty
+			m.signals(s, ev)
+		}
+		flags = max(flags&3, ev.flags&3) | (flags|ev.flags)&flagProxy
+		if c.policy {
+			policySeen, policy = true, stricter(policy, ev.result(in))
+		}
 		if f.kind == FlowAppSignin && s.App == "" {
 			s.App = ev.str(pApp)
 		}
@@ -235,18 +365,20 @@ func (m *machine) build(f *flowRun) *Sequence {
 			s.UUIDs = append(s.UUIDs, uuid)
 		}
 		if c.role == roleMFA {
-			s.MFAFactors = appendDistinct(s.MFAFactors, factorName(c.factor, ev.str(pFactor)))
+			s.MFAFactors = m.appendDistinct(listFactors, s.MFAFactors, factorName(c.factor, ev.str(pFactor)))
 			switch {
 			case c.mfaSend:
 				s.MFASent++
 			case failedOrDenied:
 				s.MFAFailed++
+			case c.enrol:
+				s.MFAEnrolled++
 			default:
 				s.MFAVerified++
 			}
 		}
 		if failedOrDenied {
-			s.Reasons = appendDistinct(s.Reasons, ev.str(pReason))
+			s.Reasons = m.appendDistinct(listReasons, s.Reasons, ev.str(pReason))
 		}
 		if c.deny {
 			denyStep = true
@@ -256,6 +388,22 @@ func (m *machine) build(f *flowRun) *Sequence {
 	for i, r := range required[f.kind] {
 		if seen&(1<<i) == 0 && !(denyStep && r == typeSSO) {
 			s.Missing = append(s.Missing, r)
+		}
+	}
+	s.PolicyResult, s.Risk, s.Proxy = policy, riskLevels[flags&3], ""
+	if flags&flagProxy != 0 {
+		s.Proxy = "true"
+	}
+	s.Cut = ""
+	if m.e.o.Earliest != 0 && f.start-m.e.o.Earliest < m.maxSpan {
+		// The first documented step: the start (signin), the send (sspr, unlock), the app's
+		// policy evaluation (app_signin).
+		first := seen&1 != 0
+		if f.kind == FlowAppSignin {
+			first = policySeen
+		}
+		if !first {
+			s.Cut = CutStart
 		}
 	}
 	last := f.items[len(f.items)-1]
@@ -293,8 +441,8 @@ func (m *machine) id(f *flowRun) string {
 		if n > 0 {
 			h = fnvInt(h, int64(n))
 		}
-		if !containsID(m.ids, h) {
-			m.ids = append(m.ids, h)
+		if !m.containsID(h) {
+			m.addID(h)
 			return m.idString(h)
 		}
 	}
@@ -430,13 +578,38 @@ func fnvBytes(h uint64, b []byte) uint64 {
 	return h
 }
 
-func containsID(ids []uint64, id uint64) bool {
-	for _, x := range ids {
+// containsID reports whether id was emitted in this run: a scan of the few ids of a typical
+// key, a set lookup once they outgrow it (a key with a sequence per event, as a password spray
+// on one user, made the scan quadratic).
+func (m *machine) containsID(id uint64) bool {
+	if m.idSet != nil && len(m.ids) > distinctScan {
+		m.probes++
+		_, ok := m.idSet[id]
+		return ok
+	}
+	for _, x := range m.ids {
+		m.probes++
 		if x == id {
 			return true
 		}
 	}
 	return false
+}
+
+// addID records an id emitted in this run.
+func (m *machine) addID(id uint64) {
+	m.ids = append(m.ids, id)
+	switch {
+	case len(m.ids) == distinctScan+1:
+		if m.idSet == nil {
+			m.idSet = make(map[uint64]struct{}, 2*distinctScan)
+		}
+		for _, x := range m.ids {
+			m.idSet[x] = struct{}{}
+		}
+	case len(m.ids) > distinctScan+1:
+		m.idSet[id] = struct{}{}
+	}
 }
 
 func anyDenied(items []*packed) bool {
@@ -448,17 +621,96 @@ func anyDenied(items []*packed) bool {
 	return false
 }
 
-// appendDistinct appends v unless it is empty or already present; lists are short.
-func appendDistinct(list []string, v string) []string {
+// The lists of distinct values build keeps, each with its own set.
+const (
+	listSrcIP = iota
+	listUserAgent
+	listFactors
+	listReasons
+	listBehaviors
+	listDTHash
+	listCountry
+	listCity
+	listASN
+	listISP
+	numLists
+)
+
+// distinctScan is how long a list of distinct values is searched value by value; beyond it a
+// set takes over. Almost every sequence has one or two of each, which a scan finds fastest.
+const distinctScan = 8
+
+// maxKeptSet is the size beyond which a set is dropped rather than cleared for reuse, so a
+// hostile flow's set does not stay in memory.
+const maxKeptSet = 1 << 12
+
+// distinctSet holds the values of one list once it is longer than distinctScan.
+type distinctSet struct {
+	m map[string]struct{}
+}
+
+// appendDistinct appends v to list k unless it is empty or already present. Short lists are
+// scanned; a longer one is looked up in its set (appendDistinctSet), so that a flow with a new
+// value per event costs linear time, not quadratic (100 000 events with a new address each
+// took 11 CPU-s). The scan is small enough to be inlined in build, as it was before the sets.
+func (m *machine) appendDistinct(k int, list []string, v string) []string {
 	if v == "" {
 		return list
 	}
+	if len(list) >= distinctScan {
+		return m.appendDistinctSet(k, list, v)
+	}
+	m.probes += len(list) // at most; counted once, not per comparison
 	for _, x := range list {
 		if x == v {
 			return list
 		}
 	}
 	return append(list, v)
+}
+
+// appendDistinctSet is appendDistinct for a list of distinctScan values or more: the values
+// go to the list's set when it reaches distinctScan, then are looked up there. Not inlined,
+// so that appendDistinct is.
+//
+//go:noinline
+func (m *machine) appendDistinctSet(k int, list []string, v string) []string {
+	d := &m.lists[k]
+	if m.listsUsed&(1<<k) == 0 {
+		m.listsUsed |= 1 << k
+		if d.m == nil {
+			d.m = make(map[string]struct{}, 4*distinctScan)
+		}
+		for _, x := range list {
+			d.m[x] = struct{}{}
+		}
+		m.probes += len(list)
+	}
+	m.probes++
+	if _, ok := d.m[v]; ok {
+		return list
+	}
+	d.m[v] = struct{}{}
+	return append(list, v)
+}
+
+// resetLists empties the sets the last build used.
+func (m *machine) resetLists() {
+	for k := range m.lists {
+		if m.listsUsed&(1<<k) != 0 {
+			m.lists[k].m = resetSet(m.lists[k].m)
+		}
+	}
+	m.listsUsed = 0
+}
+
+// resetSet empties a set for reuse, or drops it when it grew large.
+func resetSet[K comparable](m map[K]struct{}) map[K]struct{} {
+	if len(m) > maxKeptSet {
+		return nil
+	}
+	clear(m)
+	return m
 }
 
 // factorName gives one name per factor, whichever event names it: a send event's type says

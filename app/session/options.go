@@ -44,6 +44,17 @@ const (
 	DefaultMaxKey   = 200_000
 )
 
+// The ranges of maxpause and maxspan. A day without an event ends any flow Okta documents
+// (its sessions and recovery tokens expire sooner), and the engine holds each user's events for
+// maxpause; a flow spanning more than a week is no longer one attempt. The bounds also keep
+// the engine's arithmetic in milliseconds far from overflowing: 9223372036s once wrapped the
+// window negative and made every event a sequence of its own.
+const (
+	MinDuration = time.Second
+	MaxMaxPause = 24 * time.Hour
+	MaxMaxSpan  = 7 * 24 * time.Hour
+)
+
 // Options configure an Engine; the zero value is not valid, use DefaultOptions or ParseArgs.
 type Options struct {
 	Flows    [numFlows]bool // Flows[f] reports whether sequences of flow f are emitted
@@ -58,6 +69,10 @@ type Options struct {
 	// MaxKeyEvents caps the events buffered for one key; a key that stays busy beyond it is
 	// sequenced in pieces, which may differ between input orders (Stats.Forced counts them).
 	MaxKeyEvents int
+	// Earliest is where the input's time range begins, in milliseconds since the epoch (the
+	// search's earliest time); 0 when unknown. A sequence lacking its first documented step
+	// and starting less than MaxSpan after it is marked cut=start.
+	Earliest int64
 }
 
 // DefaultOptions returns every flow, by user, the default limits and automatic order.
@@ -70,7 +85,7 @@ func DefaultOptions() Options {
 }
 
 // ArgNames lists the key=value arguments ParseArgs accepts.
-var ArgNames = []string{"flow", "by", "maxpause", "maxspan", "mode", "order"}
+var ArgNames = []string{"flow", "by", "maxpause", "maxspan", "mode", "order", "earliest"}
 
 // ParseArgs parses the command's key=value arguments over DefaultOptions. Each error is one
 // line naming the argument and what it accepts.
@@ -99,9 +114,9 @@ func ParseArgs(args []string) (Options, error) {
 				err = fmt.Errorf("by: want user, session or ip, got %q", val)
 			}
 		case "maxpause":
-			o.MaxPause, err = parseDuration(key, val)
+			o.MaxPause, err = parseDuration(key, val, MaxMaxPause, "24h")
 		case "maxspan":
-			o.MaxSpan, err = parseDuration(key, val)
+			o.MaxSpan, err = parseDuration(key, val, MaxMaxSpan, "7d")
 		case "mode":
 			switch val {
 			case "sequences":
@@ -122,6 +137,8 @@ func ParseArgs(args []string) (Options, error) {
 			default:
 				err = fmt.Errorf("order: want auto, asc or desc, got %q", val)
 			}
+		case "earliest":
+			o.Earliest, err = ParseEarliest(val)
 		default:
 			err = fmt.Errorf("unknown argument %q: want one of %s", key, strings.Join(ArgNames, ", "))
 		}
@@ -155,9 +172,9 @@ func (o *Options) parseFlows(val string) error {
 	return nil
 }
 
-// parseDuration reads a positive duration: Go's form (10m, 90s, 1h30m), a day count (1d) or
-// plain seconds (600), as Splunk's transaction command takes them.
-func parseDuration(key, val string) (time.Duration, error) {
+// parseDuration reads a duration from 1s to hi (written hiText): Go's form (10m, 90s, 1h30m),
+// a day count (1d) or plain seconds (600), as Splunk's transaction command takes them.
+func parseDuration(key, val string, hi time.Duration, hiText string) (time.Duration, error) {
 	d, err := time.ParseDuration(val)
 	if err != nil {
 		if n, err2 := strconv.ParseInt(val, 10, 64); err2 == nil && n < 1<<32 {
@@ -168,8 +185,24 @@ func parseDuration(key, val string) (time.Duration, error) {
 			}
 		}
 	}
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%s: want a duration like 10m, 90s or 1h, got %q", key, val)
+	if err != nil || d < MinDuration || d > hi {
+		return 0, fmt.Errorf("%s: want a duration from 1s to %s, like 10m, 90s or 1h, got %q", key, hiText, val)
 	}
 	return d, nil
+}
+
+// ParseEarliest reads the time an input's range begins: epoch seconds (with a fraction, as
+// splunkd's searchinfo.earliest_time gives it) or an RFC 3339 time; 0 (all time) and "" mean
+// unknown. It returns milliseconds since the epoch.
+func ParseEarliest(val string) (int64, error) {
+	if val == "" || val == "0" {
+		return 0, nil
+	}
+	if ms, err := parseEpoch([]byte(val)); err == nil {
+		return ms, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, val); err == nil && t.UnixMilli() > 0 {
+		return t.UnixMilli(), nil
+	}
+	return 0, fmt.Errorf("earliest: want epoch seconds or a time like 2024-03-04T09:00:00Z, got %q", val)
 }

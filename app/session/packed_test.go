@@ -25,7 +25,9 @@ func TestPackRoundTrip(t *testing.T) {
 			ActorLogin: "a@example.com", ActorName: "Name " + strconv.Itoa(i%3),
 			TargetID: strconv.Itoa(i % 5), App: []string{"", "Salesforce"}[i%2], IP: "10.0.0." + strconv.Itoa(i%250),
 			UserAgent: ua + strconv.Itoa(i), SessionID: "s", Result: []string{"SUCCESS", "FAILURE", ""}[i%3],
-			Reason: []string{"", "INVALID_CREDENTIALS"}[i%2], Factor: []string{"", "SMS"}[i%2]})
+			Reason: []string{"", "INVALID_CREDENTIALS"}[i%2], Factor: []string{"", "SMS"}[i%2],
+			TransactionID: "t" + strconv.Itoa(i), Behaviors: []string{"", "New IP,New Device"}[i%2], DTHash: "h",
+			Risk: riskLevels[i%4], Country: "Ireland", City: "Dublin", ASN: "701", ISP: "verizon", Proxy: []string{"", "true"}[i%2]})
 	}
 	packed := make([]packed, len(events))
 	for i := range events {
@@ -38,7 +40,12 @@ func TestPackRoundTrip(t *testing.T) {
 		got := Event{Time: p.time, Ref: p.ref, UUID: p.str(pUUID), ActorID: p.str(pActorID), ActorType: p.actorType(in),
 			ActorLogin: p.str(pActorLogin), ActorName: p.actorName(in), TargetID: p.str(pTargetID),
 			TargetLogin: p.str(pTargetLogin), App: p.str(pApp), IP: p.str(pIP), UserAgent: p.userAgent(in),
-			SessionID: p.str(pSessionID), Result: p.result(in), Reason: p.str(pReason), Factor: p.str(pFactor)}
+			SessionID: p.str(pSessionID), Result: p.result(in), Reason: p.str(pReason), Factor: p.str(pFactor),
+			TransactionID: p.str(pTxn), Behaviors: p.str(pBehaviors), DTHash: p.str(pDTHash), Risk: riskLevels[p.risk()],
+			Country: p.str(pCountry), City: p.str(pCity), ASN: p.str(pASN), ISP: p.str(pISP)}
+		if p.flags&flagProxy != 0 {
+			got.Proxy = "true"
+		}
 		require.Equal(t, ev, got, "event %d", i)
 		require.Equal(t, outcomeOf(ev.Result), p.outcome)
 		require.Equal(t, ev.ActorType == "User", p.ids[0] == idUser, "User is numbered idUser")
@@ -119,4 +126,23 @@ func TestIDString(t *testing.T) {
 	for i, h := range hs {
 		require.Equal(t, fmt.Sprintf("%016x", h), ids[i], "%#x, after more ids", h)
 	}
+}
+
+// TestPackLong packs an event whose strings exceed the 64 KiB a packed event holds: the
+// strings that fit, in field order, are kept whole, the rest dropped.
+func TestPackLong(t *testing.T) {
+	var a arena
+	ev := Event{Time: 1, UUID: "u1", ActorID: "00ua", ActorLogin: "a@x", UserAgent: strings.Repeat("A", 70_000),
+		SessionID: "s", Reason: strings.Repeat("r", 40_000), Factor: strings.Repeat("f", 30_000), City: "Dublin"}
+	var p packed
+	a.in.full = true // the user agent would otherwise be interned, not copied
+	a.pack(&p, &ev, classOf(typeSessionStart))
+	require.Equal(t, "u1", p.str(pUUID))
+	require.Equal(t, "00ua", p.str(pActorID))
+	require.Equal(t, "a@x", p.str(pActorLogin))
+	require.Equal(t, "", p.userAgent(&a.in), "70 000 bytes do not fit")
+	require.Equal(t, "s", p.str(pSessionID))
+	require.Equal(t, ev.Reason, p.str(pReason))
+	require.Equal(t, "", p.str(pFactor), "does not fit after the reason")
+	require.Equal(t, "Dublin", p.str(pCity))
 }

@@ -40,6 +40,9 @@ type rawFields struct {
 	ip, ua, session, result, reason, factor   span
 	targetID, targetLogin, app, authenticator span
 	haveType                                  bool
+	// The per-sequence signals (issue 12).
+	txn, behaviors, logOnly, dtHash, risk span
+	country, city, asn, isp, proxy        span
 }
 
 // ParseRaw extracts the engine's fields from one Okta System Log event as JSON (the _raw of a
@@ -85,6 +88,17 @@ func ParseRaw(raw []byte, e *Event) error {
 					f.ip = s.scalar()
 				case "userAgent":
 					s.member("rawUserAgent", &f.ua)
+				case "geographicalContext":
+					s.objectOrNull(func(k []byte) {
+						switch string(k) {
+						case "country":
+							f.country = s.scalar()
+						case "city":
+							f.city = s.scalar()
+						default:
+							s.skip()
+						}
+					})
 				default:
 					s.skip()
 				}
@@ -105,10 +119,25 @@ func ParseRaw(raw []byte, e *Event) error {
 		case "debugContext":
 			s.objectOrNull(func(k []byte) {
 				if string(k) == "debugData" {
-					s.member("factor", &f.factor)
+					s.debugData(&f)
 					return
 				}
 				s.skip()
+			})
+		case "transaction":
+			s.member("id", &f.txn)
+		case "securityContext":
+			s.objectOrNull(func(k []byte) {
+				switch string(k) {
+				case "asNumber":
+					f.asn = s.scalar()
+				case "isp":
+					f.isp = s.scalar()
+				case "isProxy":
+					f.proxy = s.scalar()
+				default:
+					s.skip()
+				}
 			})
 		default:
 			s.skip()
@@ -126,6 +155,7 @@ func ParseRaw(raw []byte, e *Event) error {
 	if !f.haveType {
 		return fmt.Errorf("session: raw event: %w", ErrNotOkta)
 	}
+	f.signals(&s)
 	str := string(s.buf)
 	get := func(sp span) string { return clean(str[sp.a:sp.b]) }
 	ref := e.Ref
@@ -135,6 +165,9 @@ func ParseRaw(raw []byte, e *Event) error {
 		TargetID: get(f.targetID), TargetLogin: get(f.targetLogin), App: get(f.app),
 		IP: get(f.ip), UserAgent: get(f.ua), SessionID: get(f.session),
 		Result: get(f.result), Reason: get(f.reason), Factor: get(f.factor),
+		TransactionID: get(f.txn), Behaviors: get(f.behaviors), DTHash: get(f.dtHash),
+		Risk: RiskLevel(get(f.risk)), Country: get(f.country), City: get(f.city),
+		ASN: get(f.asn), ISP: get(f.isp), Proxy: Proxy(get(f.proxy)),
 		Ref: ref,
 	}
 	if e.Factor == "" {
@@ -146,6 +179,58 @@ func ParseRaw(raw []byte, e *Event) error {
 		}
 	}
 	return nil
+}
+
+// debugData reads debugContext.debugData: the factor and the signals. behaviors and
+// logOnlySecurityData are kept whether Okta logs them as a string or as JSON.
+func (s *rawScanner) debugData(f *rawFields) {
+	s.objectOrNull(func(k []byte) {
+		switch string(k) {
+		case "factor":
+			f.factor = s.scalar()
+		case "behaviors":
+			f.behaviors = s.text()
+		case "logOnlySecurityData":
+			f.logOnly = s.text()
+		case "risk":
+			f.risk = s.scalar()
+		case "dtHash":
+			f.dtHash = s.scalar()
+		default:
+			s.skip()
+		}
+	})
+}
+
+// signals normalizes the behaviors (into new bytes of s.buf) and takes the risk and the
+// behaviors from logOnlySecurityData when debugData has none.
+func (f *rawFields) signals(s *rawScanner) {
+	if f.behaviors == (span{}) {
+		f.behaviors = f.logOnly
+	}
+	if f.risk == (span{}) {
+		f.risk = f.logOnly
+	}
+	if f.behaviors != (span{}) {
+		a := int32(len(s.buf))
+		// A view, not a copy: AppendBehaviors writes only past the bytes it reads, and a
+		// buffer it outgrows stays as it was.
+		s.buf = AppendBehaviors(s.buf, view(s.buf[f.behaviors.a:f.behaviors.b]))
+		f.behaviors = span{a, int32(len(s.buf))}
+	}
+}
+
+// text reads a value as text: a string decoded, an object or array as its JSON.
+func (s *rawScanner) text() span {
+	s.ws()
+	if s.i < len(s.b) && (s.b[s.i] == '{' || s.b[s.i] == '[') {
+		start := s.i
+		s.skip()
+		a := int32(len(s.buf))
+		s.buf = append(s.buf, s.b[start:s.i]...)
+		return span{a, int32(len(s.buf))}
+	}
+	return s.scalar()
 }
 
 // isAuthenticator reports whether a target type names the factor used.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -88,7 +89,124 @@ func referenceEvent(raw []byte) (Event, error) {
 	if p := str(m["published"]); p != "" {
 		e.Time, _ = parsePublished(p)
 	}
+	referenceSignals(m, raw, &e)
 	return e, nil
+}
+
+// referenceSignals extracts the per-sequence signals the slow, obvious way.
+func referenceSignals(m map[string]any, raw []byte, e *Event) {
+	obj := func(v any) map[string]any { o, _ := v.(map[string]any); return o }
+	str := func(v any) string {
+		switch x := v.(type) {
+		case string:
+			return clean(x)
+		case float64:
+			return fmt.Sprint(x)
+		}
+		return ""
+	}
+	dd := obj(obj(m["debugContext"])["debugData"])
+	e.TransactionID = str(obj(m["transaction"])["id"])
+	e.DTHash = str(dd["dtHash"])
+	geo := obj(obj(m["client"])["geographicalContext"])
+	e.Country, e.City = str(geo["country"]), str(geo["city"])
+	sc := obj(m["securityContext"])
+	e.ASN, e.ISP = str(sc["asNumber"]), str(sc["isp"])
+	if sc["isProxy"] == true {
+		e.Proxy = "true"
+	}
+	// logOnlySecurityData: JSON, or JSON in a string; its behaviors in the order logged.
+	var logOnly []byte
+	switch v := dd["logOnlySecurityData"].(type) {
+	case string:
+		logOnly = []byte(v)
+	case map[string]any:
+		logOnly = rawMember(raw, "logOnlySecurityData") // as logged: the order of its members counts
+	}
+	var names []string
+	switch v := dd["behaviors"].(type) {
+	case string:
+		if !strings.ContainsAny(v, "=:") {
+			names = append(names, strings.TrimSpace(v))
+			break
+		}
+		for _, pair := range strings.Split(strings.Trim(v, "{}"), ",") {
+			if k, val, ok := strings.Cut(pair, "="); ok && strings.TrimSpace(val) == "POSITIVE" {
+				names = append(names, strings.TrimSpace(k))
+			}
+		}
+	case []any:
+		for _, p := range v {
+			if k, val, ok := strings.Cut(fmt.Sprint(p), "="); ok && val == "POSITIVE" {
+				names = append(names, k)
+			}
+		}
+	case map[string]any:
+		// Panther's mangled form: {"New IP=POSITIVE": null, ...}.
+		names = orderedPositive([]byte(`{"behaviors":` + string(rawMember(raw, "behaviors")) + `}`))
+	case nil:
+		if logOnly != nil {
+			names = orderedPositive(logOnly)
+		}
+	}
+	e.Behaviors = strings.Join(names, ",")
+	level := regexp.MustCompile(`(?:^|[{ ,"])level"?[=:]"?(LOW|MEDIUM|HIGH)\b`)
+	switch r := dd["risk"].(type) {
+	case string:
+		if mm := level.FindStringSubmatch(r); mm != nil {
+			e.Risk = mm[1]
+		} else if r == "LOW" || r == "MEDIUM" || r == "HIGH" {
+			e.Risk = r
+		}
+	case nil:
+		if mm := level.FindSubmatch(logOnly); mm != nil {
+			e.Risk = string(mm[1])
+		}
+	}
+}
+
+// rawMember returns the JSON text of the first member named name in raw, nil when there is none.
+func rawMember(raw []byte, name string) []byte {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return nil
+		}
+		if tok == name {
+			var v json.RawMessage
+			if d.Decode(&v) != nil {
+				return nil
+			}
+			return v
+		}
+	}
+}
+
+// orderedPositive returns the names of logOnlySecurityData's behaviors valued POSITIVE, in order.
+func orderedPositive(b []byte) []string {
+	var outer map[string]json.RawMessage
+	if json.Unmarshal(b, &outer) != nil || outer["behaviors"] == nil {
+		return nil
+	}
+	d := json.NewDecoder(bytes.NewReader(outer["behaviors"]))
+	var names []string
+	if _, err := d.Token(); err != nil {
+		return nil
+	}
+	for d.More() {
+		k, err1 := d.Token()
+		v, err2 := d.Token()
+		if err1 != nil || err2 != nil {
+			return names
+		}
+		if v == "POSITIVE" {
+			names = append(names, k.(string))
+		} else if name, ok := strings.CutSuffix(k.(string), "=POSITIVE"); ok && v == nil {
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 func TestParseRawMatchesReferenceOnRealEvents(t *testing.T) {
@@ -115,6 +233,7 @@ func TestParseRawQuirks(t *testing.T) {
 		ActorID: "00u1abvz4pYqdM8ms4x6", ActorType: "User", ActorLogin: "xxxxxx@elastic.co", ActorName: "xxxxxx",
 		IP: "67.43.156.12", UserAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:72.0) Gecko/20100101 Firefox/72.0",
 		SessionID: "102bZDNFfWaQSyEZQuDgWt-uQ", Result: "SUCCESS",
+		TransactionID: "XkcAsWb8WjwDP76xh@1v8wAABp0", Country: "United States", City: "Dublin",
 	}, e)
 
 	tests := []struct {
@@ -132,6 +251,22 @@ func TestParseRawQuirks(t *testing.T) {
 			Event{Type: "x", Factor: "SMS"}},
 		{"offset timestamp", `{"eventType":"x","published":"2024-01-01T01:00:00.5+01:00"}`, Event{Type: "x", Time: 1704067200500}},
 		{"bad timestamp leaves Time 0", `{"eventType":"x","published":"redacted"}`, Event{Type: "x"}},
+		{"behaviors as Okta logs them, risk with reasons, proxy", `{"eventType":"x","debugContext":{"debugData":{"behaviors":"{New Geo-Location=POSITIVE, New Device=NEGATIVE, New IP=POSITIVE, Velocity Behavior=NEGATIVE, New City=POSITIVE}","risk":"{reasons=Anomalous Device, Anomalous Location, level=HIGH}","dtHash":"abc"}},"securityContext":{"asNumber":701,"isp":"verizon","isProxy":true},"transaction":{"id":"T1"}}`,
+			Event{Type: "x", Behaviors: "New Geo-Location,New IP,New City", Risk: "HIGH", DTHash: "abc", ASN: "701", ISP: "verizon", Proxy: "true", TransactionID: "T1"}},
+		{"previousLevel is not the level", `{"eventType":"x","debugContext":{"debugData":{"risk":"{previousLevel=HIGH, level=LOW}"}}}`,
+			Event{Type: "x", Risk: "LOW"}},
+		{"no positive behavior", `{"eventType":"x","debugContext":{"debugData":{"behaviors":"{New IP=NEGATIVE, New Device=NEGATIVE}","risk":"{level=LOW}"}},"securityContext":{"isProxy":false}}`,
+			Event{Type: "x", Risk: "LOW"}},
+		{"behaviors as a list of pairs", `{"eventType":"x","debugContext":{"debugData":{"behaviors":["New Geo-Location=NEGATIVE","New Device=POSITIVE","New IP=POSITIVE"]}}}`,
+			Event{Type: "x", Behaviors: "New Device,New IP"}},
+		{"logOnlySecurityData as JSON in a string", `{"eventType":"x","debugContext":{"debugData":{"logOnlySecurityData":"{\"risk\":{\"level\":\"MEDIUM\"},\"behaviors\":{\"New Geo-Location\":\"NEGATIVE\",\"New Device\":\"POSITIVE\",\"Velocity\":\"POSITIVE\"}}"}}}`,
+			Event{Type: "x", Behaviors: "New Device,Velocity", Risk: "MEDIUM"}},
+		{"logOnlySecurityData as an object", `{"eventType":"x","debugContext":{"debugData":{"logOnlySecurityData":{"risk":{"level":"LOW"},"behaviors":{"New IP": "POSITIVE"}}}}}`,
+			Event{Type: "x", Behaviors: "New IP", Risk: "LOW"}},
+		{"debugData's own behaviors win", `{"eventType":"x","debugContext":{"debugData":{"behaviors":"{New IP=POSITIVE}","risk":"{level=HIGH}","logOnlySecurityData":"{\"risk\":{\"level\":\"LOW\"},\"behaviors\":{\"New Device\":\"POSITIVE\"}}"}}}`,
+			Event{Type: "x", Behaviors: "New IP", Risk: "HIGH"}},
+		{"normalized values stay", `{"eventType":"x","debugContext":{"debugData":{"behaviors":"New IP,New Device","risk":"MEDIUM"}},"securityContext":{"isProxy":"true"}}`,
+			Event{Type: "x", Behaviors: "New IP,New Device", Risk: "MEDIUM", Proxy: "true"}},
 		{"target null and odd types", `{"eventType":"x","target":null,"actor":{"id":12,"type":true},"client":["a"]}`, Event{Type: "x", ActorID: "12", ActorType: "true"}},
 	}
 	for _, tc := range tests {
@@ -206,12 +341,40 @@ func flatten(raw []byte) map[string][]string {
 	return out
 }
 
+// reshapedSignals reports whether an event's debugData.behaviors or logOnlySecurityData is
+// JSON rather than the string Okta logs.
+func reshapedSignals(raw []byte) bool {
+	var m struct {
+		DebugContext struct {
+			DebugData map[string]any `json:"debugData"`
+		} `json:"debugContext"`
+	}
+	_ = json.Unmarshal(raw, &m)
+	for _, k := range []string{"behaviors", "logOnlySecurityData"} {
+		switch m.DebugContext.DebugData[k].(type) {
+		case nil, string:
+		default:
+			return true
+		}
+	}
+	return false
+}
+
 func TestFromFieldsMatchesParseRaw(t *testing.T) {
 	var x Extractor // shared by every row, as a command shares one
+	reshaped := 0
+	defer func() { assert.Equal(t, 6, reshaped, "Panther's six reshaped events, no more") }()
 	for _, f := range append(sampleFiles, "../scenarios/sspr.ndjson", "../scenarios/app_signin.ndjson", "../scenarios/signin_success_push.ndjson") {
 		for i, line := range readLines(t, filepath.Join("testdata", "okta-samples", f)) {
 			var want, got, back Event
 			require.NoError(t, ParseRaw(line, &want))
+			if reshapedSignals(line) {
+				// Panther's rule tests reshape debugData.behaviors or logOnlySecurityData into
+				// JSON (Okta logs strings): Splunk would flatten those into other fields, which
+				// the fields path does not read. ParseRaw reads them (TestParseRawQuirks).
+				want.Behaviors, want.Risk = "", ""
+				reshaped++
+			}
 			fields := flatten(line)
 			require.NoError(t, FromFields(func(n string) []string { return fields[n] }, &got), "%s:%d", f, i+1)
 			assert.Equal(t, want, got, "%s:%d", f, i+1)

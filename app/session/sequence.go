@@ -12,13 +12,20 @@ const (
 
 // SequenceFields names the fields of a mode=sequences row, in output order.
 var SequenceFields = []string{
-	"_time", "seq_id", "flow", "status", "stopped_at", "missing", "user_id", "user", "session_id",
+	"_time", "seq_id", "flow", "status", "cut", "stopped_at", "missing", "user_id", "user", "session_id",
 	"src_ip", "user_agent", "app", "channel", "start", "end", "duration", "event_count", "steps",
-	"mfa_factors", "mfa_sent", "mfa_verified", "mfa_failed", "reasons", "uuids",
+	"mfa_factors", "mfa_sent", "mfa_verified", "mfa_enrolled", "mfa_failed", "policy_result", "risk",
+	"behaviors", "dt_hash", "country", "city", "asn", "isp", "proxy", "reasons", "uuids",
 }
 
-// EventFields names the fields mode=events adds to every input row, in output order.
-var EventFields = []string{"seq_id", "flow", "seq_step", "status"}
+// CutStart is the cut field of a sequence whose first documented step may lie before the
+// search's earliest time.
+const CutStart = "start"
+
+// EventFields names the fields mode=events adds to every input row, in output order. The
+// sequence's status is seq_status: status is the input's own (the app's CIM mapping sets it on
+// every Okta event) and passes through untouched.
+var EventFields = []string{"seq_id", "flow", "seq_step", "seq_status"}
 
 // Sequence is one reconstructed flow. The engine reuses it and its slices: a callback that
 // keeps it must copy it (Clone).
@@ -40,10 +47,27 @@ type Sequence struct {
 	Steps       []string // eventTypes in time order
 	MFAFactors  []string // distinct Okta factor names, in time order
 	MFASent     int
-	MFAVerified int
+	MFAVerified int // user.authentication.auth_via_mfa that succeeded
+	MFAEnrolled int // user.mfa.factor.activate that succeeded: an enrolment, not a verification
 	MFAFailed   int
 	Reasons     []string // distinct outcome.reason of failed or denied steps
 	UUIDs       []string
+
+	// Cut is CutStart when the flow's first documented step is missing and its first event
+	// is less than MaxSpan after Options.Earliest: the step may lie before the search's range.
+	Cut string
+	// PolicyResult is the outcome.result of the flow's sign-on policy evaluations (the Okta
+	// sign-on policy for signin, the app's for app_signin): the strictest when there are
+	// several, DENY over CHALLENGE over ALLOW.
+	PolicyResult string
+	Risk         string   // the highest debugData.risk level: LOW, MEDIUM or HIGH
+	Behaviors    []string // distinct POSITIVE behaviors (New IP, New Device, ...), in time order
+	DTHash       []string // distinct debugData.dtHash, in time order
+	Country      []string // distinct client countries, in time order
+	City         []string // distinct client cities, in time order
+	ASN          []string // distinct securityContext.asNumber, in time order
+	ISP          []string // distinct securityContext.isp, in time order
+	Proxy        string   // "true" when an event came through a proxy (securityContext.isProxy)
 
 	buf   []byte       // WriteCells' scratch for numbers
 	bytes bytesDecimal // WriteCells' numbers for a CellWriter that does not write them itself
@@ -54,7 +78,8 @@ type Sequence struct {
 func (s *Sequence) Clone() *Sequence {
 	c := *s
 	c.buf, c.bytes, c.plain = nil, bytesDecimal{}, plainShared{}
-	for _, p := range []*[]string{&c.Missing, &c.SrcIP, &c.UserAgent, &c.Steps, &c.MFAFactors, &c.Reasons, &c.UUIDs} {
+	for _, p := range []*[]string{&c.Missing, &c.SrcIP, &c.UserAgent, &c.Steps, &c.MFAFactors, &c.Reasons, &c.UUIDs,
+		&c.Behaviors, &c.DTHash, &c.Country, &c.City, &c.ASN, &c.ISP} {
 		*p = append([]string(nil), (*p)...)
 	}
 	return &c
@@ -75,11 +100,12 @@ func (s *Sequence) Fields() [][]string {
 		stopped = s.StoppedAt
 	}
 	return [][]string{
-		one(formatEpoch(s.Start)), one(s.ID), one(s.Flow.String()), one(s.Status), one(stopped),
+		one(formatEpoch(s.Start)), one(s.ID), one(s.Flow.String()), one(s.Status), one(s.Cut), one(stopped),
 		s.Missing, one(s.UserID), one(s.User), one(s.SessionID), s.SrcIP, s.UserAgent, one(s.App),
 		one(s.Channel), one(formatEpoch(s.Start)), one(formatEpoch(s.End)), one(formatEpoch(s.End - s.Start)),
-		num(s.EventCount), s.Steps, s.MFAFactors, num(s.MFASent), num(s.MFAVerified), num(s.MFAFailed),
-		s.Reasons, s.UUIDs,
+		num(s.EventCount), s.Steps, s.MFAFactors, num(s.MFASent), num(s.MFAVerified), num(s.MFAEnrolled),
+		num(s.MFAFailed), one(s.PolicyResult), one(s.Risk), s.Behaviors, s.DTHash, s.Country, s.City,
+		s.ASN, s.ISP, one(s.Proxy), s.Reasons, s.UUIDs,
 	}
 }
 
@@ -149,6 +175,7 @@ func (s *Sequence) WriteCells(w CellWriter) {
 	w.Value(s.ID)
 	w.Value(s.Flow.String())
 	w.Value(s.Status)
+	w.Value(s.Cut)
 	w.Value(stopped)
 	shared.SharedValues(s.Missing)
 	w.Value(s.UserID)
@@ -166,7 +193,17 @@ func (s *Sequence) WriteCells(w CellWriter) {
 	w.Values(s.MFAFactors)
 	dw.Decimal(int64(s.MFASent), 0)
 	dw.Decimal(int64(s.MFAVerified), 0)
+	dw.Decimal(int64(s.MFAEnrolled), 0)
 	dw.Decimal(int64(s.MFAFailed), 0)
+	w.Value(s.PolicyResult)
+	w.Value(s.Risk)
+	w.Values(s.Behaviors)
+	w.Values(s.DTHash)
+	w.Values(s.Country)
+	w.Values(s.City)
+	w.Values(s.ASN)
+	w.Values(s.ISP)
+	w.Value(s.Proxy)
 	w.Values(s.Reasons)
 	w.Values(s.UUIDs)
 }
@@ -180,7 +217,7 @@ func (p *plainShared) SharedValues(vs []string) { p.w.Values(vs) }
 
 // bytesDecimal is a decimalWriter through a CellWriter's ValueBytes, for the times as
 // formatEpoch writes them (scale 3) and for counts (scale 0), the only numbers of a row.
-// WriteCells calls Decimal without a test per number of which writer to use: 8 a row.
+// WriteCells calls Decimal without a test per number of which writer to use: 9 a row.
 type bytesDecimal struct {
 	w   CellWriter
 	buf *[]byte // the Sequence's

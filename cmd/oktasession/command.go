@@ -16,6 +16,11 @@ var inputFields = append([]string{
 	"target{}.id", "target{}.type", "target{}.alternateId", "target{}.displayName",
 	"client.ipAddress", "client.userAgent.rawUserAgent", "authenticationContext.externalSessionId",
 	"outcome.result", "outcome.reason", "debugContext.debugData.factor",
+	// The per-sequence signals.
+	"transaction.id", "debugContext.debugData.behaviors", "debugContext.debugData.dtHash",
+	"debugContext.debugData.risk", "debugContext.debugData.logOnlySecurityData",
+	"client.geographicalContext.country", "client.geographicalContext.city",
+	"securityContext.asNumber", "securityContext.isp", "securityContext.isProxy",
 }, session.CompactFields...)
 
 // command is oktasession as an SCP v2 command. One process serves one phase:
@@ -43,6 +48,7 @@ func (c *command) GetInfo(info *scp.Info) (*scp.GetInfoReply, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.searchEarliest(info.SearchInfo.EarliestTime)
 	c.p, c.x = p, newExtractor()
 	switch {
 	case p.phase == "map":

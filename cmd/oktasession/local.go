@@ -80,8 +80,10 @@ func parseLocalArgs(args []string) (localConfig, error) {
 // multiFields are the multivalue fields of a sequence row; numeric the ones JSON writes as
 // numbers.
 var (
-	multiFields   = map[string]bool{"missing": true, "src_ip": true, "user_agent": true, "steps": true, "mfa_factors": true, "reasons": true, "uuids": true}
-	numericFields = map[string]bool{"_time": true, "start": true, "end": true, "duration": true, "event_count": true, "mfa_sent": true, "mfa_verified": true, "mfa_failed": true}
+	multiFields = map[string]bool{"missing": true, "src_ip": true, "user_agent": true, "steps": true, "mfa_factors": true,
+		"reasons": true, "uuids": true, "behaviors": true, "dt_hash": true, "country": true, "city": true, "asn": true, "isp": true}
+	numericFields = map[string]bool{"_time": true, "start": true, "end": true, "duration": true, "event_count": true,
+		"mfa_sent": true, "mfa_verified": true, "mfa_enrolled": true, "mfa_failed": true}
 )
 
 // runLocal sequences an NDJSON file of Okta events and prints the sequences.
@@ -207,7 +209,7 @@ func writeJSON(w io.Writer, s *session.Sequence) error {
 }
 
 // tableColumns are the fields a person reads first; --format csv or json has them all.
-var tableColumns = []string{"start", "flow", "status", "user", "src_ip", "duration", "event_count", "mfa_factors", "stopped_at", "missing", "seq_id"}
+var tableColumns = []string{"start", "flow", "status", "cut", "user", "src_ip", "duration", "event_count", "mfa_factors", "stopped_at", "missing", "seq_id"}
 
 // writeTable writes sequences as aligned columns.
 func writeTable(w io.Writer, seqs []*session.Sequence) error {

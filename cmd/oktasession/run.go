@@ -19,10 +19,13 @@ const usage = `usage:
 options (key=value, as in SPL):
   flow=signin,app_signin,sspr,unlock   flows to output (default: all)
   by=user|session|ip                   what a sequence follows (default: user)
-  maxpause=10m                         a flow ends after this long without an event
-  maxspan=30m                          a flow never spans longer than this
+  maxpause=10m                         a flow ends after this long without an event (1s to 24h)
+  maxspan=30m                          a flow never spans longer than this (1s to 7d)
   mode=sequences|events                one row per sequence, or every event annotated
   order=auto|asc|desc                  input time order (default: detected)
+  earliest=<epoch seconds|RFC 3339>    where the input's time range begins (in Splunk: the
+                                       search's earliest time); a sequence lacking its first
+                                       step within maxspan of it is marked cut=start
   phase=map                            (in Splunk) the per-indexer extraction phase
 `
 
@@ -102,6 +105,20 @@ func parseParams(args []string) (params, error) {
 	}
 	p.opts = opts
 	return p, nil
+}
+
+// searchEarliest takes the search's earliest time (searchinfo.earliest_time, epoch seconds,
+// "0" for all time) unless the arguments set earliest: a sequence whose first steps may lie
+// before it is marked cut=start.
+func (p *params) searchEarliest(earliest string) {
+	if p.opts.Earliest != 0 || p.phase == "map" {
+		return
+	}
+	// A value splunkd sends that is not epoch seconds only costs the cut marks: the search
+	// itself must still run.
+	if ms, err := session.ParseEarliest(earliest); err == nil {
+		p.opts.Earliest = ms
+	}
 }
 
 func contains(list []string, s string) bool {

@@ -122,9 +122,14 @@ func rowsBody(t testing.TB, evs []event, withRaw bool) []byte {
 }
 
 func getinfoChunk(t testing.TB, args ...string) []byte {
+	return getinfoChunkFrom(t, "0", args...)
+}
+
+// getinfoChunkFrom is getinfoChunk for a search whose range begins at earliest (epoch seconds).
+func getinfoChunkFrom(t testing.TB, earliest string, args ...string) []byte {
 	m, err := json.Marshal(map[string]any{"action": "getinfo", "preview": false, "streaming_command_will_restart": false,
 		"searchinfo": map[string]any{"args": args, "raw_args": args, "dispatch_dir": t.TempDir(), "sid": "1717200000.1",
-			"app": "oktasight", "command": "oktasession", "maxresultrows": 50000, "earliest_time": "0", "latest_time": "0",
+			"app": "oktasight", "command": "oktasession", "maxresultrows": 50000, "earliest_time": earliest, "latest_time": "0",
 			"session_key": "secret-session-key"}})
 	require.NoError(t, err)
 	return chunkBytes(m, nil)
@@ -189,7 +194,13 @@ func runSCP(t testing.TB, in []byte) []reply {
 // sequences runs the default phase over chunks and returns its rows as sorted text lines.
 func sequences(t testing.TB, args []string, bodies ...[]byte) (string, []reply) {
 	t.Helper()
-	in := getinfoChunk(t, args...)
+	return sequencesFrom(t, "0", args, bodies...)
+}
+
+// sequencesFrom is sequences for a search whose range begins at earliest (epoch seconds).
+func sequencesFrom(t testing.TB, earliest string, args []string, bodies ...[]byte) (string, []reply) {
+	t.Helper()
+	in := getinfoChunkFrom(t, earliest, args...)
 	for i, b := range bodies {
 		in = append(in, execChunk(i == len(bodies)-1, b)...)
 	}
@@ -277,6 +288,65 @@ func mapPhase(t testing.TB, body []byte) []byte {
 	return w.Body()
 }
 
+// TestSemanticsGolden runs the scenarios of issue 12's semantic changes (an app's sign-on
+// policy, a sign-in cut by the search's range, enrolment) through the protocol as splunkd
+// would: _raw or extracted fields, oldest or newest first, with or without the map phase. Every
+// form must give the golden rows; the cut scenario's search begins at its first second, as
+// splunkd's searchinfo.earliest_time says, and the same with earliest= on the command line.
+func TestSemanticsGolden(t *testing.T) {
+	for _, tc := range []struct{ scenario, earliest string }{
+		{"app_policy", "0"}, {"cut_signin", "1709542800"}, {"enrolled_then_used", "0"},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			evs := scenarioEvents(t, tc.scenario)
+			want, _ := sequencesFrom(t, tc.earliest, nil, rowsBody(t, evs, true))
+			golden(t, "semantics_"+tc.scenario+".golden", want)
+			for _, order := range []struct {
+				name string
+				evs  []event
+			}{{"oldest first", evs}, {"newest first", newestFirst(evs)}} {
+				t.Run(order.name+"/raw", func(t *testing.T) {
+					got, _ := sequencesFrom(t, tc.earliest, nil, rowsBody(t, order.evs, true))
+					assert.Equal(t, want, got)
+				})
+				t.Run(order.name+"/fields", func(t *testing.T) {
+					got, _ := sequencesFrom(t, tc.earliest, nil, rowsBody(t, order.evs, false))
+					assert.Equal(t, want, got)
+				})
+				t.Run(order.name+"/map then reduce", func(t *testing.T) {
+					mapped := mapPhase(t, rowsBody(t, order.evs, true))
+					got, _ := sequencesFrom(t, tc.earliest, nil, mapped)
+					assert.Equal(t, want, got)
+				})
+				t.Run(order.name+"/map then reduce, earliest= argument", func(t *testing.T) {
+					mapped := mapPhase(t, rowsBody(t, order.evs, true))
+					got, _ := sequences(t, []string{"earliest=" + tc.earliest}, mapped)
+					assert.Equal(t, want, got)
+				})
+			}
+		})
+	}
+	// The cut golden has cut=start rows, the others none.
+	b, err := os.ReadFile(filepath.Join("testdata", "semantics_cut_signin.golden"))
+	require.NoError(t, err)
+	assert.Equal(t, 2, strings.Count(string(b), " cut=start "))
+}
+
+// scenarioEvents reads one of app/session's scenarios, oldest first.
+func scenarioEvents(t testing.TB, name string) []event {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "app", "session", "testdata", "scenarios", name+".ndjson"))
+	require.NoError(t, err)
+	var out []event
+	for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		var ev session.Event
+		require.NoError(t, session.ParseRaw(line, &ev))
+		out = append(out, event{raw: line, ms: ev.Time})
+	}
+	slices.SortStableFunc(out, func(a, b event) int { return int(a.ms - b.ms) })
+	return out
+}
+
 func TestMapPhaseDropsWhatNoFlowUses(t *testing.T) {
 	evs := loadEvents(t)
 	var w scp.RowWriter
@@ -319,8 +389,10 @@ func TestGetInfo(t *testing.T) {
 		{args: []string{"mode=table"}, errSubstr: []string{"mode", "sequences or events"}},
 		{args: []string{"phase=reduce"}, errSubstr: []string{"phase", "map"}},
 		{args: []string{"maxpause=soon"}, errSubstr: []string{"maxpause", "10m"}},
+		{args: []string{"maxpause=9223372036s"}, errSubstr: []string{"maxpause", "from 1s to 24h", "9223372036s"}},
+		{args: []string{"maxspan=30d"}, errSubstr: []string{"maxspan", "from 1s to 7d", "30d"}},
 		{args: []string{"flow=login"}, errSubstr: []string{"flow", "signin, app_signin, sspr, unlock"}},
-		{args: []string{"user=bob"}, errSubstr: []string{`"user"`, "flow, by, maxpause, maxspan, mode, order, phase"}},
+		{args: []string{"user=bob"}, errSubstr: []string{`"user"`, "flow, by, maxpause, maxspan, mode, order, earliest, phase"}},
 		{args: []string{"verbose"}, errSubstr: []string{`"verbose"`, "key=value"}},
 		{args: []string{"phase=map", "mode=events"}, errSubstr: []string{"phase", "mode=sequences"}},
 	}
@@ -366,17 +438,21 @@ func TestModeEvents(t *testing.T) {
 	want, _ := sequences(t, nil, rowsBody(t, evs, true))
 	for _, order := range [][]event{evs, newestFirst(evs)} {
 		var w scp.RowWriter
-		require.NoError(t, w.SetFields("_time", "_raw", "host"))
+		// status is what the app's CIM mapping sets on every Okta event: it must come back
+		// as it went in, the sequence's status going to seq_status.
+		require.NoError(t, w.SetFields("_time", "_raw", "host", "status"))
 		for i, e := range order {
 			w.ValueBytes(formatMillis(nil, e.ms))
 			w.ValueBytes(e.raw)
 			w.Values([]string{"h" + strconv.Itoa(i), "second value"})
+			w.Value("cim-" + strconv.Itoa(i))
 			require.NoError(t, w.EndRow())
 		}
 		// An extra, non-Okta row passes through unannotated.
 		w.Value("1717200000.000")
 		w.Value("hello")
 		w.Value("x")
+		w.Value("cim-hello")
 		require.NoError(t, w.EndRow())
 		body := w.Body()
 		half := bytes.Index(body[len(body)/2:], []byte("\r\n1")) + len(body)/2 + 2
@@ -388,28 +464,34 @@ func TestModeEvents(t *testing.T) {
 		var rows []map[string][]string
 		for _, rp := range replies[1:] {
 			if len(rp.rows) > 0 {
-				assert.Equal(t, []string{"_time", "_raw", "host", "seq_id", "flow", "seq_step", "status"}, rp.fields)
+				assert.Equal(t, []string{"_time", "_raw", "host", "status", "seq_id", "flow", "seq_step", "seq_status"}, rp.fields)
 			}
 			rows = append(rows, rp.rows...)
 		}
 		require.Len(t, rows, len(order)+1, "every event comes back once")
 		seqIDs := map[string]int{}
 		annotated := 0
+		statuses := map[string]bool{}
 		for _, row := range rows {
+			require.Len(t, row["status"], 1, "the input's status passes through on every row")
+			statuses[row["status"][0]] = true
 			if row["_raw"][0] == "hello" {
 				assert.Empty(t, row["seq_id"])
+				assert.Empty(t, row["seq_status"])
+				assert.Equal(t, []string{"cim-hello"}, row["status"])
 				continue
 			}
 			assert.Len(t, row["host"], 2, "multivalue fields pass through")
 			if len(row["seq_id"]) == 1 {
 				annotated++
 				seqIDs[row["seq_id"][0]]++
-				assert.Contains(t, want, "seq_id="+row["seq_id"][0]+" flow="+row["flow"][0]+" status="+row["status"][0])
+				assert.Contains(t, want, "seq_id="+row["seq_id"][0]+" flow="+row["flow"][0]+" status="+row["seq_status"][0])
 				step, err := strconv.Atoi(row["seq_step"][0])
 				require.NoError(t, err)
 				assert.Positive(t, step)
 			}
 		}
+		assert.Len(t, statuses, len(order)+1, "each row keeps its own status")
 		assert.Equal(t, strings.Count(want, "\n"), len(seqIDs), "every sequence has its events")
 		assert.Greater(t, annotated, len(order)*3/4)
 	}
@@ -567,5 +649,13 @@ func TestProcs(t *testing.T) {
 			}
 			return ""
 		}), "GOMAXPROCS=%q", tc.env)
+	}
+}
+
+// TestRequiredFieldsCoverExtraction checks that the command asks splunkd for every field the
+// extraction reads: a field missing from required_fields never arrives.
+func TestRequiredFieldsCoverExtraction(t *testing.T) {
+	for _, name := range session.RowFields {
+		assert.Contains(t, inputFields, name)
 	}
 }

@@ -15,6 +15,8 @@ USERS = {
     "bob": ("00ubob00000000000002", "bob@example.com", "Bob Example"),
     "carol": ("00ucarol000000000003", "carol@example.com", "Carol Example"),
     "admin": ("00uadmin000000000009", "helpdesk@example.com", "Help Desk"),
+    "dave": ("00udave0000000000004", "dave@example.com", "Dave Example"),
+    "erin": ("00uerin0000000000005", "erin@example.com", "Erin Example"),
 }
 UA = {
     "mac": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36",
@@ -34,7 +36,9 @@ def uid():
 
 
 def ev(t, etype, who, result="SUCCESS", reason=None, ip="198.51.100.7", ua="mac", session="idxSESSION",
-       targets=None, factor=None, actor=None, ms=0):
+       targets=None, factor=None, actor=None, ms=0, txn=None, extra=None, security=None, geo=None):
+    """One event. txn sets transaction.id (and requestId), extra adds debugData members,
+    security replaces securityContext, geo replaces client.geographicalContext."""
     user = USERS.get(who, ("unknown", who, "unknown"))
     if actor is not None:
         user = USERS[actor]
@@ -43,11 +47,14 @@ def ev(t, etype, who, result="SUCCESS", reason=None, ip="198.51.100.7", ua="mac"
              "threatSuspected": "false", "url": "/idp/idx/challenge/answer?"}
     if factor:
         debug["factor"] = factor
+    if txn:
+        debug["requestId"] = txn
+    debug.update(extra or {})
     return {
         "actor": {"alternateId": user[1], "detailEntry": None, "displayName": user[2], "id": user[0], "type": "User"},
         "authenticationContext": {"authenticationProvider": None, "authenticationStep": 0, "credentialProvider": None,
                                   "credentialType": None, "externalSessionId": session, "interface": None, "issuer": None},
-        "client": {"device": "Computer", "geographicalContext": {"city": "Dublin", "country": "Ireland",
+        "client": {"device": "Computer", "geographicalContext": geo or {"city": "Dublin", "country": "Ireland",
                    "geolocation": {"lat": 53.3, "lon": -6.2}, "postalCode": None, "state": "Leinster"},
                    "id": None, "ipAddress": ip, "userAgent": {"browser": "CHROME", "os": "Mac OS X", "rawUserAgent": UA.get(ua, ua)},
                    "zone": "null"},
@@ -58,10 +65,10 @@ def ev(t, etype, who, result="SUCCESS", reason=None, ip="198.51.100.7", ua="mac"
         "outcome": {"reason": reason, "result": result},
         "published": when.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (when.microsecond // 1000),
         "request": {"ipChain": [{"geographicalContext": None, "ip": ip, "source": None, "version": "V4"}]},
-        "securityContext": {"asNumber": None, "asOrg": None, "domain": None, "isProxy": None, "isp": None},
+        "securityContext": security or {"asNumber": None, "asOrg": None, "domain": None, "isProxy": None, "isp": None},
         "severity": "INFO" if result in ("SUCCESS", "ALLOW") else "WARN",
         "target": targets,
-        "transaction": {"detail": {}, "id": "Zeq" + str(counter[0]), "type": "WEB"},
+        "transaction": {"detail": {}, "id": txn or "Zeq" + str(counter[0]), "type": "WEB"},
         "uuid": uid(),
         "version": "0",
     }
@@ -255,6 +262,93 @@ S["same_millisecond"] = [
     ev(0, "user.session.start", "alice"),
     ev(0, "user.session.start", "bob", result="FAILURE", reason="INVALID_CREDENTIALS"),
 ]
+
+# --- issue 12: app sign-on policies, cut sign-ins, enrolment ---------------------------------------
+# The signals as real events carry them (panther-rule-tests.ndjson, elastic.ndjson): behaviors as
+# Okta's "{Name=POSITIVE, ...}" string, risk as "{level=...}", dtHash, securityContext.
+VERIZON = {"asNumber": 701, "asOrg": "verizon", "domain": "verizon.net", "isProxy": False, "isp": "verizon"}
+TOR = {"asNumber": 60729, "asOrg": "zwiebelfreunde", "domain": None, "isProxy": True, "isp": "tor exit"}
+SPRINGFIELD = {"city": "Springfield", "country": "United States", "geolocation": {"lat": 20, "lon": -25},
+               "postalCode": "12345", "state": "Ohio"}
+NEW_DEVICE = {"behaviors": "{New Geo-Location=NEGATIVE, New Device=POSITIVE, New IP=POSITIVE, New State=NEGATIVE, "
+                           "New Country=NEGATIVE, Velocity=NEGATIVE, New City=NEGATIVE}",
+              "risk": "{level=LOW}", "dtHash": "53dd1a7513e0256eb13b9a47bb07ed61e8ca3d35fbdc36c909567a21a65a2b19"}
+
+
+def policy_target(kind):
+    if kind == "global":
+        return [{"alternateId": "unknown", "detailEntry": {"policyType": "OktaSignOn"}, "displayName": "Default Policy",
+                 "id": "00p1", "type": "PolicyEntity"},
+                {"alternateId": "00p1", "detailEntry": None, "displayName": "Default Rule", "id": "0pr1", "type": "PolicyRule"}]
+    # An app's sign-on policy: the app and the user, as in Panther's "Okta Admin Console" event.
+    return [app_target(kind), user_target("alice")]
+
+
+def app_policy(t, who, app, result, ms=0, **kw):
+    targets = policy_target(app)
+    targets[1] = user_target(who)
+    return ev(t, "policy.evaluate_sign_on", who, result=result, ms=ms,
+              reason="Sign-on policy evaluation resulted in " + result, targets=targets, **kw)
+
+
+S["app_policy"] = flat(
+    # alice signs in to Okta (start and its policy share a transaction), then opens the Admin
+    # Console, whose app policy asks for MFA from her new device, then reaches it.
+    ev(0, "user.session.start", "alice", session="idxAP1", txn="TxA1", targets=[authn_target("Password")],
+       extra=NEW_DEVICE, security=VERIZON, geo=SPRINGFIELD),
+    ev(0, "policy.evaluate_sign_on", "alice", result="ALLOW", reason="Sign-on policy evaluation resulted in ALLOW",
+       session="idxAP1", txn="TxA1", targets=policy_target("global"), ms=40, extra=NEW_DEVICE, security=VERIZON, geo=SPRINGFIELD),
+    ev(2, "user.authentication.verify", "alice", session="idxAP1", security=VERIZON, geo=SPRINGFIELD),
+    app_policy(30, "alice", "Okta Admin Console", "CHALLENGE", session="idxAP1", extra=NEW_DEVICE, security=VERIZON, geo=SPRINGFIELD),
+    push(31, "alice", "198.51.100.7", "idxAP1"),
+    ev(45, "user.authentication.sso", "alice", session="idxAP1", targets=[app_target("Okta Admin Console")], security=VERIZON, geo=SPRINGFIELD),
+    # bob, already signed in, is denied an app from a proxy.
+    app_policy(100, "bob", "AWS Console", "DENY", session="idxAP2", ip="203.0.113.9", security=TOR,
+               extra={"risk": "{reasons=Anomalous Location, level=HIGH}", "behaviors": "{New IP=POSITIVE, New Country=POSITIVE, Velocity=POSITIVE}"}),
+    ev(100, "application.policy.sign_on.deny_access", "bob", result="DENY", reason="Policy evaluation failed for this request",
+       session="idxAP2", ip="203.0.113.9", security=TOR, targets=[app_target("AWS Console")], ms=20),
+    # carol opens Slack, starts Zoom but leaves it, then opens Jira: three app sign-ins, no sign-in.
+    app_policy(200, "carol", "Slack", "ALLOW", session="idxAP3"),
+    ev(201, "user.authentication.sso", "carol", session="idxAP3", targets=[app_target("Slack")]),
+    app_policy(260, "carol", "Zoom", "ALLOW", session="idxAP3"),
+    app_policy(290, "carol", "Jira", "ALLOW", session="idxAP3"),
+    ev(291, "user.authentication.sso", "carol", session="idxAP3", targets=[app_target("Jira")]),
+)
+
+S["cut_signin"] = flat(
+    # The search's range begins at BASE (earliest=1709542800). alice's start and policy lie
+    # before it: her push, MFA and verify remain, one sign-in cut at its start.
+    push(5, "alice", "198.51.100.7", "idxCUT1"),
+    ev(20, "user.authentication.verify", "alice", session="idxCUT1"),
+    # bob's start lies before it; his policy evaluation (same transaction) is inside.
+    ev(3, "policy.evaluate_sign_on", "bob", result="CHALLENGE", reason="Sign-on policy evaluation resulted in CHALLENGE",
+       session="idxCUT2", txn="TxB1", targets=policy_target("global")),
+    otp("sms", "SMS")(6, "bob", "198.51.100.8", "idxCUT2"),
+    ev(40, "user.authentication.verify", "bob", session="idxCUT2"),
+    # dave's sign-in lies whole inside: not cut.
+    signin(60, "dave", mfa=[push], session="idxCUT3"),
+    # erin's policy evaluation is logged 10 ms before the start of its transaction (Identity
+    # Engine): one sign-in, not a policy fragment and a new start.
+    ev(120, "policy.evaluate_sign_on", "erin", result="ALLOW", reason="Sign-on policy evaluation resulted in ALLOW",
+       session="idxCUT4", txn="TxE1", targets=policy_target("global")),
+    ev(120, "user.session.start", "erin", session="idxCUT4", txn="TxE1", targets=[authn_target("Password")], ms=10),
+    ev(125, "user.authentication.verify", "erin", session="idxCUT4"),
+    # carol's verify comes more than maxspan after the range begins: its start was inside and
+    # was not logged, so the sequence is not a fragment of the range.
+    ev(2400, "user.authentication.verify", "carol", session="idxCUT5"),
+)
+
+S["enrolled_then_used"] = flat(
+    # bob enrols Okta Verify while signing in, then signs in again an hour later and uses it.
+    signin(0, "bob", mfa=[lambda t, who, ip, s: [
+        ev(t, "user.mfa.factor.activate", who, ip=ip, session=s, factor="OKTA_VERIFY_PUSH",
+           targets=[user_target(who), authn_target("Okta Verify")])]], session="idxEN1"),
+    signin(3600, "bob", mfa=[push], session="idxEN2"),
+    # alice's enrolment fails: a failure, no enrolment.
+    signin(100, "alice", mfa=[lambda t, who, ip, s: [
+        ev(t, "user.mfa.factor.activate", who, ip=ip, session=s, factor="SMS", result="FAILURE",
+           reason="INVALID_CREDENTIALS", targets=[user_target(who), authn_target("Phone")])]], outcome=None, session="idxEN3"),
+)
 
 for name, events in S.items():
     events = flat(events)
