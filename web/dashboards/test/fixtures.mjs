@@ -157,7 +157,7 @@ export function build(data) {
     const signinSeqs = seqs.filter((s) => s.flow === 'signin');
     ov.ds_seq = frame(signinSeqs);
     ov.ds_status = chart(signinSeqs, (s) => s.flow, (s) => s.status, 'flow');
-    ov.ds_paths = chart(signinSeqs, (s) => stepNames(s.steps).join(' > '), (s) => s.status, 'path');
+    ov.ds_paths = chart(signinSeqs, (s) => stepNames(s.steps).join('›'), (s) => s.status, 'path');
     const st = timechart(signinSeqs, (s) => s.start, (s) => s.status, t0, now);
     ov.ds_seq_time = frame(st.rows, st.fields);
     const factor = (e) => get(e, 'debugContext.debugData.factor') || get(e, 'authenticationContext.credentialType') || 'unknown';
@@ -268,7 +268,7 @@ export function build(data) {
     }
     rv.ds_by_channel = chart(rec, (s) => `${s.flow} by ${s.channel || 'unknown'}`, (s) => s.status, 'flow_channel');
     const unfinished = rec.filter((s) => s.status !== 'success');
-    rv.ds_stops = chart(unfinished, (s) => s.stopped_at || 'unknown', (s) => s.flow, 'last_step');
+    rv.ds_stops = chart(unfinished, (s) => stepNames(s.steps).pop() || 'none', (s) => s.flow, 'last_step');
     const groups = new Map();
     for (const s of rec) {
         const k = `${s.flow}/${s.channel || 'unknown'}`;
@@ -283,19 +283,20 @@ export function build(data) {
         groups.set(k, g);
     }
     const pct = (arr, p) => {
+        // Splunk's perc<N> picks the nearest rank.
         const a = [...arr].sort((x, y) => x - y);
         return a.length ? Math.round(a[Math.min(a.length - 1, Math.floor(p * (a.length - 1) + 0.5))]) : null;
     };
     rv.ds_completion = frame([...groups.values()].sort((a, b) => a.flow.localeCompare(b.flow) || a.channel.localeCompare(b.channel)).map((g) => ({
-        ...g, completion_pct: Math.round(1000 * g.completed / g.started) / 10, median_seconds: pct(g.d, 0.5), p90_seconds: pct(g.d, 0.9),
-    })), ['flow', 'channel', 'started', 'completed', 'unfinished', 'completion_pct', 'median_seconds', 'p90_seconds']);
+        ...g, completion_pct: Math.round(1000 * g.completed / g.started) / 10, median_s: pct(g.d, 0.5), p90_s: pct(g.d, 0.9),
+    })), ['flow', 'channel', 'started', 'completed', 'unfinished', 'completion_pct', 'median_s', 'p90_s']);
     const rt = timechart(rec, (s) => s.start, (s) => s.status, t0, now);
     rv.ds_over_time = frame(rt.rows, rt.fields);
     rv.ds_recent = frame(unfinished.sort((a, b) => b.start - a.start).map((s) => ({
-        started: strftime(s.start, true).replace(/^/, new Date(s.start * 1000).toISOString().slice(0, 5)), flow: s.flow, channel: s.channel, user: s.user,
-        status: s.status, stopped_at: s.stopped_at, src_ip: (s.src_ip || [])[0], seconds: Math.round(s.duration), seq_id: s.seq_id,
+        started: `${new Date(s.start * 1000).toISOString().slice(0, 10)} ${new Date(s.start * 1000).toISOString().slice(11, 19)}`, flow: s.flow, channel: s.channel, user: s.user,
+        status: s.status, stopped_after: stepNames(s.steps).pop(), src_ip: (s.src_ip || [])[0], seconds: Math.round(s.duration), seq_id: s.seq_id,
         _earliest: Math.floor(s.start) - HOUR, _latest: Math.ceil(s.end) + HOUR,
-    })), ['started', 'flow', 'channel', 'user', 'status', 'stopped_at', 'src_ip', 'seconds', 'seq_id', '_earliest', '_latest']);
+    })), ['started', 'flow', 'channel', 'user', 'status', 'stopped_after', 'src_ip', 'seconds', 'seq_id', '_earliest', '_latest']);
     out.oktasight_recovery = { fixtures: rv };
 
     // --- Investigate: the user with the most unsuccessful sequences, and one of them selected.
@@ -304,11 +305,12 @@ export function build(data) {
     for (const [u, n] of countBy(seqs.filter((s) => s.user), (s) => s.user)) {
         const m = seqs.filter((s) => s.user === u);
         const kinds = new Set(m.map((s) => s.status)).size * 100 + new Set(m.map((s) => s.flow)).size * 10;
-        score.set(u, n <= 30 ? kinds + n : 0);
+        const unfinished = m.some((s) => s.status !== 'success');
+        score.set(u, (unfinished ? 10000 : 0) + (n <= 30 ? 1000 : 0) + kinds + Math.min(n, 30));
     }
     const user = [...score.entries()].sort((a, b) => b[1] - a[1])[0][0];
     const mine = seqs.filter((s) => s.user === user).sort((a, b) => b.start - a.start);
-    const selected = mine.find((s) => s.status !== 'success' && s.event_count > 1) || mine.find((s) => s.status !== 'success');
+    const selected = mine.find((s) => s.status !== 'success' && s.event_count > 1) || mine.find((s) => s.status !== 'success') || mine[0];
     const iv = {};
     iv.ds_seqs = frame(mine);
     const counts = {
@@ -323,27 +325,26 @@ export function build(data) {
         const names = stepNames(s.steps);
         return `${strftime(s.start, true)}  ${s.flow}: ${names.join(' > ')}${s.status === 'success' ? '' : `  | stopped after ${names[names.length - 1]}`}`;
     };
-    iv.ds_timeline = frame(mine.slice(0, 40).reverse().map((s) => ({
+    iv.ds_timeline = frame(mine.slice(0, 15).reverse().map((s) => ({
         _time: iso(s.start), lane: lane(s), duration: s.duration, status: s.status, steps_taken: stepNames(s.steps).join(' > '), user: s.user, seq_id: s.seq_id,
     })), ['_time', 'lane', 'duration', 'status', 'steps_taken', 'user', 'seq_id']);
     iv.ds_seq_table = frame(mine.map((s) => {
         const names = stepNames(s.steps);
         return {
-            started: strftime(s.start, true), flow: s.flow, status: s.status, steps_taken: names.join(' > '),
-            stopped_after: s.status === 'success' ? '' : names[names.length - 1], user: s.user, src_ip: (s.src_ip || []).join(', '), app: s.app,
-            mfa_factors: (s.mfa_factors || []).join(', '), reasons: (s.reasons || []).join('; '), seconds: Math.round(10 * s.duration) / 10, seq_id: s.seq_id,
+            started: strftime(s.start, true), flow: s.flow + (s.app ? ` (${s.app})` : ''), status: s.status, steps_taken: names.join(' > '),
+            stopped_after: s.status === 'success' ? '' : names[names.length - 1], user: s.user, src_ip: (s.src_ip || []).join(', '),
+            mfa_factors: (s.mfa_factors || []).join(', '), reasons: (s.reasons || []).join('; '), seq_id: s.seq_id,
         };
-    }), ['started', 'flow', 'status', 'steps_taken', 'stopped_after', 'user', 'src_ip', 'app', 'mfa_factors', 'reasons', 'seconds', 'seq_id']);
+    }), ['started', 'flow', 'status', 'steps_taken', 'stopped_after', 'user', 'src_ip', 'mfa_factors', 'reasons', 'seq_id']);
     const uuids = new Set(selected.uuids);
     const rawRow = (e) => ({
         time: `${strftime(e._t, true)}.${String(Math.round((e._t % 1) * 1000)).padStart(3, '0')}`, eventType: e.eventType,
-        'outcome.result': e.outcome.result, 'outcome.reason': e.outcome.reason, 'client.ipAddress': e.client.ipAddress,
-        'client.geographicalContext.country': get(e, 'client.geographicalContext.country'), 'client.geographicalContext.city': get(e, 'client.geographicalContext.city'),
-        'debugContext.debugData.factor': get(e, 'debugContext.debugData.factor') || null, displayMessage: e.displayMessage, uuid: e.uuid,
+        outcome: e.outcome.result, reason: e.outcome.reason, src_ip: e.client.ipAddress,
+        country: get(e, 'client.geographicalContext.country'), city: get(e, 'client.geographicalContext.city'),
+        factor: get(e, 'debugContext.debugData.factor') || null, displayMessage: e.displayMessage, uuid: e.uuid,
     });
     iv.ds_seq_events = frame(ev.filter((e) => uuids.has(e.uuid)).sort((a, b) => a._t - b._t).map(rawRow),
-        ['time', 'eventType', 'outcome.result', 'outcome.reason', 'client.ipAddress', 'client.geographicalContext.country',
-            'client.geographicalContext.city', 'debugContext.debugData.factor', 'displayMessage', 'uuid']);
+        ['time', 'eventType', 'outcome', 'reason', 'src_ip', 'country', 'city', 'factor', 'displayMessage', 'uuid']);
     const touches = (e) => e.actor.alternateId === user || (e.target || []).some((t) => t.alternateId === user);
     const userEvents = cur.filter(touches);
     iv.ds_events = frame(userEvents.map((e) => ({ _time: iso(e._t), eventType: e.eventType, 'outcome.result': e.outcome.result })));
@@ -406,10 +407,9 @@ export function build(data) {
     const lag = tcs((s) => s.lag_seconds, Math.max);
     lag.rows.forEach((r) => { r['alert threshold'] = 900; });
     hv.ds_lag = frame(lag.rows, [...lag.fields, 'alert threshold']);
-    const rem = timechart(stats, (s) => s._time, () => 'lowest remaining', t0, now, span, (s) => s.rate_limit_remaining, Math.min);
-    const lim = timechart(stats, (s) => s._time, () => 'rate limit', t0, now, span, (s) => s.rate_limit_limit, Math.max);
-    rem.rows.forEach((r, i) => { r['rate limit'] = lim.rows[i]['rate limit']; });
-    hv.ds_remaining = frame(rem.rows, ['_time', 'lowest remaining', 'rate limit']);
+    const rem = tcs((s) => Math.round(1000 * s.rate_limit_remaining / s.rate_limit_limit) / 10, Math.min);
+    rem.rows.forEach((r) => { r['rate limit'] = 100; });
+    hv.ds_remaining = frame(rem.rows, [...rem.fields, 'rate limit']);
     const thr = tcs((s) => s.throttled_seconds, (a, b) => a + b);
     hv.ds_throttle = frame(thr.rows, thr.fields);
     const ret = timechart(stats, (s) => s._time, () => 'retries', t0, now, span, (s) => s.retries, (a, b) => a + b);
