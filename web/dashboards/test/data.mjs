@@ -43,6 +43,8 @@ function runInput(dir, sim, name, extra = [], token = process.env.OKTASIGHT_TEST
 
 // generate writes events.ndjson, sequences.ndjson and input.log under dir and returns them parsed.
 export async function generate(dir) {
+    // A fresh org each run: oktainput appends to its output and resumes from its checkpoint.
+    fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
     process.env.OKTASIGHT_TEST_TOKEN = `test-${process.pid}-${Date.now()}`;
     const log = [];
