@@ -10,7 +10,7 @@ FUZZTIME   ?= 10s
 
 export CGO_ENABLED := 0
 
-.PHONY: all build test unit fuzz lint fmt vet staticcheck bench demo package clean setup-test setup-build
+.PHONY: all build test unit fuzz lint fmt vet staticcheck bench demo package clean setup-test setup-build dashboards-test
 
 all: build
 
@@ -25,8 +25,9 @@ build:
 	done
 	@echo "built: $(addprefix bin/,$(BINARIES))"
 
-## test: lint, unit tests with the race detector, short fuzz runs, the setup page's browser test
-test: lint unit fuzz setup-test
+## test: lint, unit tests with the race detector, short fuzz runs, the setup page and the
+## dashboards in a browser
+test: lint unit fuzz setup-test dashboards-test
 
 unit:
 	CGO_ENABLED=1 $(GO) test -race -shuffle=on -count=1 -timeout 15m $(PKGS)
@@ -34,6 +35,13 @@ unit:
 ## fuzz: every fuzz target for FUZZTIME each (seed corpora already run in unit)
 fuzz:
 	@FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
+
+## dashboards-test: validate the Dashboard Studio views with Splunk's validator and render them in
+## Debian's chromium with data from oktasim -> oktainput -> oktasession (needs `npm ci` in
+## web/dashboards; screenshots in web/dashboards/artifacts/)
+dashboards-test: build
+	@[ -d web/dashboards/node_modules ] || { echo "dashboards-test: run (cd web/dashboards && npm ci) first"; exit 1; }
+	cd web/dashboards && npm test
 
 lint: fmt vet staticcheck
 

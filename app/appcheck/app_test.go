@@ -467,15 +467,58 @@ type dashboard struct {
 			Token string `json:"token"`
 		} `json:"options"`
 	} `json:"inputs"`
+	// Layout is Dashboard Studio's current layout: tabs, each naming one of layoutDefinitions.
 	Layout struct {
-		Structure []struct {
-			Item string `json:"item"`
-		} `json:"structure"`
+		Tabs struct {
+			Items []struct {
+				LayoutID string `json:"layoutId"`
+				Label    string `json:"label"`
+			} `json:"items"`
+		} `json:"tabs"`
+		LayoutDefinitions map[string]struct {
+			Type      string `json:"type"`
+			Structure []struct {
+				Item string `json:"item"`
+				Type string `json:"type"`
+			} `json:"structure"`
+		} `json:"layoutDefinitions"`
 		GlobalInputs []string `json:"globalInputs"`
+		// Structure is the flat layout Splunk migrates on load; a definition must not use it.
+		Structure []json.RawMessage `json:"structure"`
 	} `json:"layout"`
 }
 
+// drilldownURLs returns the url of every drilldown.customUrl event handler of the definition.
+func drilldownURLs(t *testing.T, definition string) []string {
+	var d struct {
+		Visualizations map[string]struct {
+			EventHandlers []struct {
+				Type    string `json:"type"`
+				Options struct {
+					URL string `json:"url"`
+				} `json:"options"`
+			} `json:"eventHandlers"`
+		} `json:"visualizations"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(definition), &d))
+	var urls []string
+	for _, v := range d.Visualizations {
+		for _, h := range v.EventHandlers {
+			if h.Type == "drilldown.customUrl" {
+				urls = append(urls, h.Options.URL)
+			}
+		}
+	}
+	return urls
+}
+
 func readDashboard(t *testing.T, path string) (label string, d dashboard) {
+	label, d, _ = readDashboardDefinition(t, path)
+	return label, d
+}
+
+// readDashboardDefinition also returns the definition's JSON text.
+func readDashboardDefinition(t *testing.T, path string) (label string, d dashboard, definition string) {
 	raw, err := os.ReadFile(path)
 	require.NoError(t, err)
 	var view struct {
@@ -489,7 +532,7 @@ func readDashboard(t *testing.T, path string) (label string, d dashboard) {
 	dec := json.NewDecoder(strings.NewReader(view.Definition))
 	dec.DisallowUnknownFields()
 	require.NoError(t, json.Unmarshal([]byte(view.Definition), &d), "%s: definition JSON", path)
-	return view.Label, d
+	return view.Label, d, view.Definition
 }
 
 // dashboardQueries returns each dashboard's full queries (a chain with its base prepended).
@@ -577,7 +620,7 @@ func TestDashboards(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(f), ".xml")
 		t.Run(name, func(t *testing.T) {
 			assert.Contains(t, string(raw), `<view name="`+name+`"`, "the navigation lists it")
-			label, d := readDashboard(t, f)
+			label, d, definition := readDashboardDefinition(t, f)
 			assert.NotEmpty(t, label)
 			require.NotEmpty(t, d.Visualizations)
 			tokens := map[string]bool{}
@@ -603,9 +646,28 @@ func TestDashboards(t *testing.T) {
 				assert.NotEmpty(t, strings.TrimSpace(ds.Options.Query), "data source %s has a query", id)
 				assert.True(t, used[id], "data source %s is used by a visualization or a chain", id)
 			}
+			assert.Empty(t, d.Layout.Structure, "layout.structure is the old flat layout: use tabs and layoutDefinitions")
+			require.NotEmpty(t, d.Layout.Tabs.Items, "layout.tabs")
+			tabbed := map[string]bool{}
+			for _, tab := range d.Layout.Tabs.Items {
+				assert.Contains(t, d.Layout.LayoutDefinitions, tab.LayoutID, "tab %q shows a layout definition", tab.Label)
+				tabbed[tab.LayoutID] = true
+			}
 			var laid []string
-			for _, it := range d.Layout.Structure {
-				laid = append(laid, it.Item)
+			for id, ld := range d.Layout.LayoutDefinitions {
+				assert.True(t, tabbed[id], "layout definition %s is on a tab", id)
+				assert.Contains(t, []string{"grid", "absolute"}, ld.Type, "layout definition %s", id)
+				for _, it := range ld.Structure {
+					laid = append(laid, it.Item)
+				}
+			}
+			// A drilldown opens one of the app's views, or Splunk's search page, in this app
+			// (Dashboard Studio follows only absolute URLs and paths that start with /).
+			for _, u := range drilldownURLs(t, definition) {
+				view, ok := strings.CutPrefix(strings.SplitN(u, "?", 2)[0], "/app/oktasight/")
+				if assert.True(t, ok, "drilldown %s stays in /app/oktasight/", u) && view != "search" {
+					assert.FileExists(t, filepath.Join(root, "default/data/ui/views", view+".xml"), "drilldown to %s", u)
+				}
 			}
 			var vizIDs []string
 			for id := range d.Visualizations {
