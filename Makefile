@@ -10,7 +10,7 @@ FUZZTIME   ?= 10s
 
 export CGO_ENABLED := 0
 
-.PHONY: all build test unit fuzz lint fmt vet staticcheck bench demo package clean setup-test setup-build dashboards-test
+.PHONY: all build test unit fuzz lint fmt vet staticcheck bench demo package package-check wine-check clean setup-test setup-build dashboards-test
 
 all: build
 
@@ -78,9 +78,21 @@ bench:
 demo: build
 	@bash scripts/demo.sh
 
-## package: dist/$(APP)-<version>.tgz, the app a Splunk admin installs
+## package: dist/$(APP)-<version>.tgz, the app a Splunk admin installs (five platforms)
 package:
 	@bash scripts/package.sh
+
+## package-check: the package twice, the second time with an empty build cache: same bytes
+package-check:
+	@a=$$(mktemp -d) b=$$(mktemp -d) cache=$$(mktemp -d); \
+	  DIST_DIR=$$a bash scripts/package.sh >/dev/null && \
+	  GOCACHE=$$cache DIST_DIR=$$b bash scripts/package.sh >/dev/null && \
+	  sha256sum $$a/*.tgz $$b/*.tgz && cmp $$a/*.tgz $$b/*.tgz && echo "package-check: the same bytes"; \
+	  rc=$$?; rm -rf $$a $$b $$cache; exit $$rc
+
+## wine-check: the Windows build of both programs under wine (scripts/wine-check.sh)
+wine-check:
+	@bash scripts/wine-check.sh
 
 clean:
 	rm -rf dist $(addprefix bin/,$(BINARIES))

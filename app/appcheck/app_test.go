@@ -45,6 +45,16 @@ var schemeArgs = []string{"org_url", "api_token", "start_date", "poll_interval",
 // (app/inputconf accepts exactly these).
 var splunkInputKeys = []string{"interval", "index", "host", "source", "sourcetype", "disabled", "python.version", "start_by_shell", "run_introspection"}
 
+// splunkImplicitKeys are the settings every modular input has without declaring them ("source,
+// sourcetype, host, index, disabled are always implicitly defined": Splunk's "Modular inputs
+// spec file" page); specSplunkKeys are the Splunk settings README/inputs.conf.spec declares
+// because default/inputs.conf sets them and Splunk's inputs.conf.spec documents them only for
+// script:// stanzas.
+var (
+	splunkImplicitKeys = []string{"index", "host", "source", "sourcetype", "disabled"}
+	specSplunkKeys     = []string{"interval", "start_by_shell"}
+)
+
 // splunkCommands are the SPL commands Splunk ships that this app's searches may use.
 var splunkCommands = []string{
 	"addinfo", "append", "bin", "bucket", "chart", "convert", "dedup", "eval", "eventstats", "fields",
@@ -82,7 +92,8 @@ func TestAppIdentity(t *testing.T) {
 	assert.Equal(t, "oktasight", app.Stanza("id").Values["name"])
 	assert.Equal(t, "oktasight", app.Stanza("package").Values["id"])
 	assert.NotEmpty(t, app.Stanza("ui").Values["label"])
-	assert.NotEmpty(t, app.Stanza("install").Values["is_configured"])
+	// AppInspect fails an app that ships "already set up" (the admin's first visit sets it).
+	assert.NotContains(t, app.Stanza("install").Keys, "is_configured")
 
 	// The Makefile reads the first "version = " line.
 	raw, err := os.ReadFile(filepath.Join(root, "default/app.conf"))
@@ -94,7 +105,8 @@ func TestAppIdentity(t *testing.T) {
 	var manifest struct {
 		SchemaVersion string `json:"schemaVersion"`
 		Info          struct {
-			ID struct{ Name, Version string } `json:"id"`
+			ID      struct{ Name, Version string }   `json:"id"`
+			License struct{ Name, Text, URI string } `json:"license"`
 		} `json:"info"`
 	}
 	raw, err = os.ReadFile(filepath.Join(root, "app.manifest"))
@@ -103,6 +115,13 @@ func TestAppIdentity(t *testing.T) {
 	assert.Equal(t, "2.0.0", manifest.SchemaVersion)
 	assert.Equal(t, "oktasight", manifest.Info.ID.Name)
 	assert.Equal(t, version, manifest.Info.ID.Version)
+	// The manifest names the license and points at its text, which ships (scripts/package.sh).
+	assert.Equal(t, "Apache License 2.0", manifest.Info.License.Name)
+	assert.Equal(t, "https://www.apache.org/licenses/LICENSE-2.0", manifest.Info.License.URI)
+	license, err := os.ReadFile(filepath.Join(root, manifest.Info.License.Text))
+	require.NoError(t, err, "app.manifest license.text")
+	assert.Contains(t, string(license), "Apache License\n                           Version 2.0, January 2004")
+	assert.Contains(t, string(license), "Copyright 2026 oktasight")
 }
 
 func TestInputsSpecAndDefaults(t *testing.T) {
@@ -114,7 +133,9 @@ func TestInputsSpecAndDefaults(t *testing.T) {
 		}
 	}
 	require.Equal(t, []string{"oktainput://<name>"}, stanzas)
-	assert.Equal(t, schemeArgs, spec.Stanza("oktainput://<name>").Keys, "the spec lists exactly the scheme's arguments")
+	declared := spec.Stanza("oktainput://<name>").Keys
+	assert.Equal(t, append(slices.Clone(schemeArgs), specSplunkKeys...), declared,
+		"the spec lists the scheme's arguments, then the Splunk settings default/inputs.conf sets")
 
 	inputs := readConf(t, "default/inputs.conf", false)
 	def := inputs.Stanza("oktainput")
@@ -122,6 +143,9 @@ func TestInputsSpecAndDefaults(t *testing.T) {
 	for _, k := range def.Keys {
 		assert.True(t, slices.Contains(splunkInputKeys, k) || slices.Contains(schemeArgs, k),
 			"[oktainput] %s would reach oktainput as an unknown setting", k)
+		// btool check knows the implicit keys and the spec's: anything else it reports.
+		assert.True(t, slices.Contains(splunkImplicitKeys, k) || slices.Contains(declared, k),
+			"[oktainput] %s is declared neither by Splunk for every input nor in README/inputs.conf.spec", k)
 	}
 	assert.Equal(t, "60", def.Values["interval"])
 	assert.Equal(t, "OktaIM2:log", def.Values["sourcetype"])

@@ -125,6 +125,8 @@ func scheme() modinput.Scheme {
 // runSplunk is scenario 3 of the modular-input protocol: configuration XML on stdin, events
 // on stdout. splunkd closes stdin after the configuration; that is not a request to stop.
 func runSplunk(ctx context.Context, stdin io.Reader, stdout io.Writer, getenv func(string) string, log *slog.Logger) int {
+	ctx, stopWatch := watchParent(ctx, log) // stop_*.go: splunkd gone without a signal
+	defer stopWatch()
 	cfg, err := modinput.ParseInputConfig(stdin)
 	if err != nil {
 		log.Error("oktainput cannot read its configuration from splunkd", "error", err)
