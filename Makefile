@@ -10,7 +10,7 @@ FUZZTIME   ?= 10s
 
 export CGO_ENABLED := 0
 
-.PHONY: all build test unit fuzz lint fmt vet staticcheck bench demo package clean
+.PHONY: all build test unit fuzz lint fmt vet staticcheck bench demo package package-check wine-check clean setup-test setup-build dashboards-test
 
 all: build
 
@@ -25,8 +25,9 @@ build:
 	done
 	@echo "built: $(addprefix bin/,$(BINARIES))"
 
-## test: lint, unit tests with the race detector, short fuzz runs
-test: lint unit fuzz
+## test: lint, unit tests with the race detector, short fuzz runs, the setup page and the
+## dashboards in a browser
+test: lint unit fuzz setup-test dashboards-test
 
 unit:
 	CGO_ENABLED=1 $(GO) test -race -shuffle=on -count=1 -timeout 15m $(PKGS)
@@ -34,6 +35,13 @@ unit:
 ## fuzz: every fuzz target for FUZZTIME each (seed corpora already run in unit)
 fuzz:
 	@FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
+
+## dashboards-test: validate the Dashboard Studio views with Splunk's validator and render them in
+## Debian's chromium with data from oktasim -> oktainput -> oktasession (needs `npm ci` in
+## web/dashboards; screenshots in web/dashboards/artifacts/)
+dashboards-test: build
+	@[ -d web/dashboards/node_modules ] || { echo "dashboards-test: run (cd web/dashboards && npm ci) first"; exit 1; }
+	cd web/dashboards && npm test
 
 lint: fmt vet staticcheck
 
@@ -47,6 +55,21 @@ vet:
 staticcheck:
 	$(GO) tool -modfile=tools/go.mod staticcheck $(PKGS)
 
+## setup-test: the setup page (web/setup): the committed appserver/static/oktasight_setup.js is
+## a fresh build of its sources, and its browser test (Debian's chromium, CHROMIUM=<path> to
+## change) against a fake splunkd whose validation runs oktainput against oktasim (built here
+## without PGO: a profile rebuilds the standard library, 97 s of CPU instead of 40 s cold)
+setup-test:
+	@[ -d web/setup/node_modules ] || (cd web/setup && npm ci --no-audit --no-fund)
+	cd web/setup && npm run --silent check
+	$(GO) build -trimpath -o web/setup/test-results/bin/ ./cmd/oktainput ./cmd/oktasim
+	cd web/setup && OKTASIGHT_BIN=$(CURDIR)/web/setup/test-results/bin npm test
+
+## setup-build: rebuild appserver/static/oktasight_setup.js from web/setup (commit the result)
+setup-build:
+	@[ -d web/setup/node_modules ] || (cd web/setup && npm ci --no-audit --no-fund)
+	cd web/setup && npm run --silent build
+
 ## bench: Go benchmarks of the hot paths
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS)
@@ -55,9 +78,21 @@ bench:
 demo: build
 	@bash scripts/demo.sh
 
-## package: dist/$(APP)-<version>.tgz, the app a Splunk admin installs
+## package: dist/$(APP)-<version>.tgz, the app a Splunk admin installs (five platforms)
 package:
 	@bash scripts/package.sh
+
+## package-check: the package twice, the second time with an empty build cache: same bytes
+package-check:
+	@a=$$(mktemp -d) b=$$(mktemp -d) cache=$$(mktemp -d); \
+	  DIST_DIR=$$a bash scripts/package.sh >/dev/null && \
+	  GOCACHE=$$cache DIST_DIR=$$b bash scripts/package.sh >/dev/null && \
+	  sha256sum $$a/*.tgz $$b/*.tgz && cmp $$a/*.tgz $$b/*.tgz && echo "package-check: the same bytes"; \
+	  rc=$$?; rm -rf $$a $$b $$cache; exit $$rc
+
+## wine-check: the Windows build of both programs under wine (scripts/wine-check.sh)
+wine-check:
+	@bash scripts/wine-check.sh
 
 clean:
 	rm -rf dist $(addprefix bin/,$(BINARIES))

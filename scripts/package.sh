@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # make package: dist/oktasight-<version>.tgz, the app a Splunk admin installs.
 #
-# Builds static Linux x86_64 binaries of oktainput and oktasession into the staged app's bin/,
-# stages only what Splunk reads (no Go sources, tests or build files, no local/ settings), and
-# writes a deterministic tarball (sorted names, fixed mtime, owner 0) with oktasight/ at its root.
+# Cross-builds static binaries (CGO_ENABLED=0) of oktainput and oktasession for every platform
+# Splunk runs on, into the platform folders splunkd looks in before <app>/bin:
+# linux_x86_64, linux_aarch64, windows_x86_64 (name.exe), darwin_x86_64, darwin_arm64 (see
+# docs/splunk-app.md, "Platforms"). Stages only what Splunk reads (no Go sources, tests or
+# build files, no local/ settings), and writes a deterministic tarball (sorted names, fixed
+# mtime, owner 0) with oktasight/ at its root: the same commit gives the same bytes.
 #
 # Environment: GO (the go command, default go), DIST_DIR (default dist), SOURCE_DATE_EPOCH
-# (the files' mtime; default the last commit's time, else 0).
+# (the files' mtime; default the last commit's time, else 0), PLATFORMS (default all five,
+# space-separated folder names).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,8 +18,22 @@ APP=oktasight
 GO=${GO:-go}
 DIST_DIR=${DIST_DIR:-dist}
 COMMANDS=(oktainput oktasession)
+# splunkd's platform folder, GOOS/GOARCH, and the executable's suffix.
+ALL_PLATFORMS="linux_x86_64 linux_aarch64 windows_x86_64 darwin_x86_64 darwin_arm64"
+PLATFORMS=${PLATFORMS:-$ALL_PLATFORMS}
 
 die() { echo "package: $*" >&2; exit 1; }
+
+target() {
+  case $1 in
+    linux_x86_64) echo "linux amd64 " ;;
+    linux_aarch64) echo "linux arm64 " ;;
+    windows_x86_64) echo "windows amd64 .exe" ;;
+    darwin_x86_64) echo "darwin amd64 " ;;
+    darwin_arm64) echo "darwin arm64 " ;;
+    *) return 1 ;;
+  esac
+}
 
 version=$(sed -n 's/^version *= *//p' default/app.conf 2>/dev/null | head -1 | tr -d '[:space:]')
 [ -n "$version" ] || die "no 'version = ' line in default/app.conf"
@@ -27,21 +45,26 @@ tar --version 2>/dev/null | grep -q 'GNU tar' || die "GNU tar is needed (for --s
 stage=$(mktemp -d "${TMPDIR:-/tmp}/$APP-package.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 root="$stage/$APP"
-mkdir -p "$root/bin"
+mkdir -p "$root"
 
-for cmd in "${COMMANDS[@]}"; do
-  [ -d "cmd/$cmd" ] || die "cmd/$cmd does not exist"
-  pgo=off # profile-guided, as make build: see the Makefile
-  [ -f "cmd/$cmd/profile.pgo" ] && pgo="cmd/$cmd/profile.pgo"
-  if ! CGO_ENABLED=0 GOOS=linux GOARCH=amd64 "$GO" build -trimpath -buildvcs=false -pgo="$pgo" \
-      -ldflags "-s -w -X main.version=$version" -o "$root/bin/$cmd" "./cmd/$cmd"; then
-    die "building cmd/$cmd for linux/amd64 failed"
-  fi
-  [ -s "$root/bin/$cmd" ] || die "building cmd/$cmd produced no binary"
+for platform in $PLATFORMS; do
+  read -r goos goarch ext < <(target "$platform") || die "unknown platform folder '$platform' (known: $ALL_PLATFORMS)"
+  mkdir -p "$root/$platform/bin"
+  for cmd in "${COMMANDS[@]}"; do
+    [ -d "cmd/$cmd" ] || die "cmd/$cmd does not exist"
+    pgo=off # profile-guided, as make build: see the Makefile
+    [ -f "cmd/$cmd/profile.pgo" ] && pgo="cmd/$cmd/profile.pgo"
+    out="$root/$platform/bin/$cmd$ext"
+    if ! CGO_ENABLED=0 GOOS=$goos GOARCH=$goarch "$GO" build -trimpath -buildvcs=false -pgo="$pgo" \
+        -ldflags "-s -w -X main.version=$version" -o "$out" "./cmd/$cmd"; then
+      die "building cmd/$cmd for $goos/$goarch failed"
+    fi
+    [ -s "$out" ] || die "building cmd/$cmd for $goos/$goarch produced no binary"
+  done
 done
 
 # What Splunk reads. default.meta only: local.meta and local/ are one installation's own.
-for dir in default README lookups static; do
+for dir in default README lookups static appserver; do
   [ -d "$dir" ] || die "$dir/ is missing"
   cp -R "$dir" "$root/"
 done
@@ -54,10 +77,11 @@ done
 # Editor and OS litter never ships.
 find "$root" \( -name '.*' -o -name '*~' -o -name '*.swp' -o -name '*.go' -o -name '*_test.*' \) -prune -exec rm -rf {} +
 
-# Modes: directories and binaries 0755, everything else 0644.
+# Modes: directories and binaries 0755 (splunkd on Linux and macOS runs them as they are
+# unpacked; Windows ignores the bits), everything else 0644.
 find "$root" -type d -exec chmod 0755 {} +
 find "$root" -type f -exec chmod 0644 {} +
-chmod 0755 "$root"/bin/*
+for platform in $PLATFORMS; do chmod 0755 "$root/$platform"/bin/*; done
 
 mkdir -p "$DIST_DIR"
 out="$DIST_DIR/$APP-$version.tgz"

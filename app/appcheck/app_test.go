@@ -45,6 +45,16 @@ var schemeArgs = []string{"org_url", "api_token", "start_date", "poll_interval",
 // (app/inputconf accepts exactly these).
 var splunkInputKeys = []string{"interval", "index", "host", "source", "sourcetype", "disabled", "python.version", "start_by_shell", "run_introspection"}
 
+// splunkImplicitKeys are the settings every modular input has without declaring them ("source,
+// sourcetype, host, index, disabled are always implicitly defined": Splunk's "Modular inputs
+// spec file" page); specSplunkKeys are the Splunk settings README/inputs.conf.spec declares
+// because default/inputs.conf sets them and Splunk's inputs.conf.spec documents them only for
+// script:// stanzas.
+var (
+	splunkImplicitKeys = []string{"index", "host", "source", "sourcetype", "disabled"}
+	specSplunkKeys     = []string{"interval", "start_by_shell"}
+)
+
 // splunkCommands are the SPL commands Splunk ships that this app's searches may use.
 var splunkCommands = []string{
 	"addinfo", "append", "bin", "bucket", "chart", "convert", "dedup", "eval", "eventstats", "fields",
@@ -82,7 +92,8 @@ func TestAppIdentity(t *testing.T) {
 	assert.Equal(t, "oktasight", app.Stanza("id").Values["name"])
 	assert.Equal(t, "oktasight", app.Stanza("package").Values["id"])
 	assert.NotEmpty(t, app.Stanza("ui").Values["label"])
-	assert.NotEmpty(t, app.Stanza("install").Values["is_configured"])
+	// AppInspect fails an app that ships "already set up" (the admin's first visit sets it).
+	assert.NotContains(t, app.Stanza("install").Keys, "is_configured")
 
 	// The Makefile reads the first "version = " line.
 	raw, err := os.ReadFile(filepath.Join(root, "default/app.conf"))
@@ -94,7 +105,8 @@ func TestAppIdentity(t *testing.T) {
 	var manifest struct {
 		SchemaVersion string `json:"schemaVersion"`
 		Info          struct {
-			ID struct{ Name, Version string } `json:"id"`
+			ID      struct{ Name, Version string }   `json:"id"`
+			License struct{ Name, Text, URI string } `json:"license"`
 		} `json:"info"`
 	}
 	raw, err = os.ReadFile(filepath.Join(root, "app.manifest"))
@@ -103,6 +115,13 @@ func TestAppIdentity(t *testing.T) {
 	assert.Equal(t, "2.0.0", manifest.SchemaVersion)
 	assert.Equal(t, "oktasight", manifest.Info.ID.Name)
 	assert.Equal(t, version, manifest.Info.ID.Version)
+	// The manifest names the license and points at its text, which ships (scripts/package.sh).
+	assert.Equal(t, "Apache License 2.0", manifest.Info.License.Name)
+	assert.Equal(t, "https://www.apache.org/licenses/LICENSE-2.0", manifest.Info.License.URI)
+	license, err := os.ReadFile(filepath.Join(root, manifest.Info.License.Text))
+	require.NoError(t, err, "app.manifest license.text")
+	assert.Contains(t, string(license), "Apache License\n                           Version 2.0, January 2004")
+	assert.Contains(t, string(license), "Copyright 2026 oktasight")
 }
 
 func TestInputsSpecAndDefaults(t *testing.T) {
@@ -114,7 +133,9 @@ func TestInputsSpecAndDefaults(t *testing.T) {
 		}
 	}
 	require.Equal(t, []string{"oktainput://<name>"}, stanzas)
-	assert.Equal(t, schemeArgs, spec.Stanza("oktainput://<name>").Keys, "the spec lists exactly the scheme's arguments")
+	declared := spec.Stanza("oktainput://<name>").Keys
+	assert.Equal(t, append(slices.Clone(schemeArgs), specSplunkKeys...), declared,
+		"the spec lists the scheme's arguments, then the Splunk settings default/inputs.conf sets")
 
 	inputs := readConf(t, "default/inputs.conf", false)
 	def := inputs.Stanza("oktainput")
@@ -122,6 +143,9 @@ func TestInputsSpecAndDefaults(t *testing.T) {
 	for _, k := range def.Keys {
 		assert.True(t, slices.Contains(splunkInputKeys, k) || slices.Contains(schemeArgs, k),
 			"[oktainput] %s would reach oktainput as an unknown setting", k)
+		// btool check knows the implicit keys and the spec's: anything else it reports.
+		assert.True(t, slices.Contains(splunkImplicitKeys, k) || slices.Contains(declared, k),
+			"[oktainput] %s is declared neither by Splunk for every input nor in README/inputs.conf.spec", k)
 	}
 	assert.Equal(t, "60", def.Values["interval"])
 	assert.Equal(t, "OktaIM2:log", def.Values["sourcetype"])
@@ -467,15 +491,58 @@ type dashboard struct {
 			Token string `json:"token"`
 		} `json:"options"`
 	} `json:"inputs"`
+	// Layout is Dashboard Studio's current layout: tabs, each naming one of layoutDefinitions.
 	Layout struct {
-		Structure []struct {
-			Item string `json:"item"`
-		} `json:"structure"`
+		Tabs struct {
+			Items []struct {
+				LayoutID string `json:"layoutId"`
+				Label    string `json:"label"`
+			} `json:"items"`
+		} `json:"tabs"`
+		LayoutDefinitions map[string]struct {
+			Type      string `json:"type"`
+			Structure []struct {
+				Item string `json:"item"`
+				Type string `json:"type"`
+			} `json:"structure"`
+		} `json:"layoutDefinitions"`
 		GlobalInputs []string `json:"globalInputs"`
+		// Structure is the flat layout Splunk migrates on load; a definition must not use it.
+		Structure []json.RawMessage `json:"structure"`
 	} `json:"layout"`
 }
 
+// drilldownURLs returns the url of every drilldown.customUrl event handler of the definition.
+func drilldownURLs(t *testing.T, definition string) []string {
+	var d struct {
+		Visualizations map[string]struct {
+			EventHandlers []struct {
+				Type    string `json:"type"`
+				Options struct {
+					URL string `json:"url"`
+				} `json:"options"`
+			} `json:"eventHandlers"`
+		} `json:"visualizations"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(definition), &d))
+	var urls []string
+	for _, v := range d.Visualizations {
+		for _, h := range v.EventHandlers {
+			if h.Type == "drilldown.customUrl" {
+				urls = append(urls, h.Options.URL)
+			}
+		}
+	}
+	return urls
+}
+
 func readDashboard(t *testing.T, path string) (label string, d dashboard) {
+	label, d, _ = readDashboardDefinition(t, path)
+	return label, d
+}
+
+// readDashboardDefinition also returns the definition's JSON text.
+func readDashboardDefinition(t *testing.T, path string) (label string, d dashboard, definition string) {
 	raw, err := os.ReadFile(path)
 	require.NoError(t, err)
 	var view struct {
@@ -489,13 +556,12 @@ func readDashboard(t *testing.T, path string) (label string, d dashboard) {
 	dec := json.NewDecoder(strings.NewReader(view.Definition))
 	dec.DisallowUnknownFields()
 	require.NoError(t, json.Unmarshal([]byte(view.Definition), &d), "%s: definition JSON", path)
-	return view.Label, d
+	return view.Label, d, view.Definition
 }
 
 // dashboardQueries returns each dashboard's full queries (a chain with its base prepended).
 func dashboardQueries(t *testing.T) map[string]map[string]string {
-	files, err := filepath.Glob(filepath.Join(root, "default/data/ui/views/*.xml"))
-	require.NoError(t, err)
+	files := dashboardFiles(t)
 	out := map[string]map[string]string{}
 	for _, f := range files {
 		_, d := readDashboard(t, f)
@@ -516,10 +582,60 @@ func dashboardQueries(t *testing.T) map[string]map[string]string {
 	return out
 }
 
+// setupView is the one view that is not a Dashboard Studio dashboard: the setup page, a
+// Simple XML view whose script (built from web/setup) renders it; TestSetupView checks it.
+const setupView = "oktasight_setup.xml"
+
+// dashboardFiles are the app's Dashboard Studio views.
+func dashboardFiles(t *testing.T) []string {
+	t.Helper()
+	all, err := filepath.Glob(filepath.Join(root, "default/data/ui/views/*.xml"))
+	require.NoError(t, err)
+	var files []string
+	for _, f := range all {
+		if filepath.Base(f) != setupView {
+			files = append(files, f)
+		}
+	}
+	return files
+}
+
+// TestSetupView: the setup view loads the committed page script and stylesheet (which exist
+// under appserver/static, so Splunk Web can serve them), mounts it into the element the script
+// looks for, and is in the navigation. That the script matches its sources is make setup-test's
+// check (web/setup: npm run check).
+func TestSetupView(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(root, "default/data/ui/views", setupView))
+	require.NoError(t, err)
+	var view struct {
+		XMLName    xml.Name `xml:"dashboard"`
+		Version    string   `xml:"version,attr"`
+		Script     string   `xml:"script,attr"`
+		Stylesheet string   `xml:"stylesheet,attr"`
+		Label      string   `xml:"label"`
+		HTML       struct {
+			Inner string `xml:",innerxml"`
+		} `xml:"row>panel>html"`
+	}
+	require.NoError(t, xml.Unmarshal(raw, &view))
+	assert.Equal(t, "1.1", view.Version, "Simple XML 1.1 (jQuery 3.5), which Splunk Cloud accepts for scripts")
+	assert.NotEmpty(t, view.Label)
+	for _, f := range []string{view.Script, view.Stylesheet} {
+		require.NotEmpty(t, f)
+		assert.FileExists(t, filepath.Join(root, "appserver/static", f))
+	}
+	assert.Contains(t, view.HTML.Inner, `id="oktasight-setup"`)
+	js, err := os.ReadFile(filepath.Join(root, "appserver/static", view.Script))
+	require.NoError(t, err)
+	assert.Contains(t, string(js), `"oktasight-setup"`, "the script mounts into the view's element")
+	nav, err := os.ReadFile(filepath.Join(root, "default/data/ui/nav/default.xml"))
+	require.NoError(t, err)
+	assert.Contains(t, string(nav), `<view name="oktasight_setup"`)
+}
+
 func TestDashboards(t *testing.T) {
 	s := loadSPL(t)
-	files, err := filepath.Glob(filepath.Join(root, "default/data/ui/views/*.xml"))
-	require.NoError(t, err)
+	files := dashboardFiles(t)
 	require.Len(t, files, 4)
 	raw, err := os.ReadFile(filepath.Join(root, "default/data/ui/nav/default.xml"))
 	require.NoError(t, err)
@@ -528,7 +644,7 @@ func TestDashboards(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(f), ".xml")
 		t.Run(name, func(t *testing.T) {
 			assert.Contains(t, string(raw), `<view name="`+name+`"`, "the navigation lists it")
-			label, d := readDashboard(t, f)
+			label, d, definition := readDashboardDefinition(t, f)
 			assert.NotEmpty(t, label)
 			require.NotEmpty(t, d.Visualizations)
 			tokens := map[string]bool{}
@@ -554,9 +670,28 @@ func TestDashboards(t *testing.T) {
 				assert.NotEmpty(t, strings.TrimSpace(ds.Options.Query), "data source %s has a query", id)
 				assert.True(t, used[id], "data source %s is used by a visualization or a chain", id)
 			}
+			assert.Empty(t, d.Layout.Structure, "layout.structure is the old flat layout: use tabs and layoutDefinitions")
+			require.NotEmpty(t, d.Layout.Tabs.Items, "layout.tabs")
+			tabbed := map[string]bool{}
+			for _, tab := range d.Layout.Tabs.Items {
+				assert.Contains(t, d.Layout.LayoutDefinitions, tab.LayoutID, "tab %q shows a layout definition", tab.Label)
+				tabbed[tab.LayoutID] = true
+			}
 			var laid []string
-			for _, it := range d.Layout.Structure {
-				laid = append(laid, it.Item)
+			for id, ld := range d.Layout.LayoutDefinitions {
+				assert.True(t, tabbed[id], "layout definition %s is on a tab", id)
+				assert.Contains(t, []string{"grid", "absolute"}, ld.Type, "layout definition %s", id)
+				for _, it := range ld.Structure {
+					laid = append(laid, it.Item)
+				}
+			}
+			// A drilldown opens one of the app's views, or Splunk's search page, in this app
+			// (Dashboard Studio follows only absolute URLs and paths that start with /).
+			for _, u := range drilldownURLs(t, definition) {
+				view, ok := strings.CutPrefix(strings.SplitN(u, "?", 2)[0], "/app/oktasight/")
+				if assert.True(t, ok, "drilldown %s stays in /app/oktasight/", u) && view != "search" {
+					assert.FileExists(t, filepath.Join(root, "default/data/ui/views", view+".xml"), "drilldown to %s", u)
+				}
 			}
 			var vizIDs []string
 			for id := range d.Visualizations {

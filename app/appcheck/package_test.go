@@ -5,12 +5,16 @@ import (
 	"bytes"
 	"compress/gzip"
 	"debug/elf"
+	"debug/macho"
+	"debug/pe"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -90,6 +94,45 @@ func readTarball(t *testing.T, path string) (map[string]entry, []string) {
 	return out, order
 }
 
+// splunkPlatforms are the folders splunkd looks in before <app>/bin for a modular input's or
+// chunked command's executable (docs/splunk-app.md, "Platforms"), each with the Go target the
+// package builds there and the executable's suffix.
+var splunkPlatforms = []struct {
+	folder, goos, goarch, ext string
+}{
+	{"linux_x86_64", "linux", "amd64", ""},
+	{"linux_aarch64", "linux", "arm64", ""},
+	{"windows_x86_64", "windows", "amd64", ".exe"},
+	{"darwin_x86_64", "darwin", "amd64", ""},
+	{"darwin_arm64", "darwin", "arm64", ""},
+}
+
+// shippedCommands are the executables splunkd runs: the modular input (its name is the scheme
+// of README/inputs.conf.spec) and the search command (its name is the commands.conf stanza).
+func shippedCommands(t *testing.T) []string {
+	scheme, _ := appSpec(t)
+	var cmds []string
+	for _, s := range readConf(t, "default/commands.conf", false).Stanzas {
+		if s.Name != "" {
+			require.NotContains(t, s.Keys, "filename",
+				"[%s]: with a filename splunkd would not add .exe on Windows; the stanza name finds the executable", s.Name)
+			cmds = append(cmds, s.Name)
+		}
+	}
+	return append([]string{scheme}, cmds...)
+}
+
+// binaries returns the package path of every executable splunkd looks for, per platform.
+func binaries(t *testing.T) map[string]string {
+	out := map[string]string{}
+	for _, p := range splunkPlatforms {
+		for _, c := range shippedCommands(t) {
+			out["oktasight/"+p.folder+"/bin/"+c+p.ext] = p.folder
+		}
+	}
+	return out
+}
+
 func TestPackageLayout(t *testing.T) {
 	path, out, err := runPackage(t, writeFakeGo(t))
 	require.NoError(t, err, out)
@@ -97,16 +140,22 @@ func TestPackageLayout(t *testing.T) {
 	files, order := readTarball(t, path)
 
 	for _, want := range []string{
-		"oktasight/bin/oktainput", "oktasight/bin/oktasession", "oktasight/default/app.conf",
+		"oktasight/default/app.conf",
 		"oktasight/default/props.conf", "oktasight/default/savedsearches.conf", "oktasight/metadata/default.meta",
 		"oktasight/README/inputs.conf.spec", "oktasight/lookups/oktasight_event_types.csv",
 		"oktasight/lookups/oktasight_egress_ips.csv", "oktasight/static/appIcon.png", "oktasight/app.manifest",
+		"oktasight/LICENSE",
 		"oktasight/default/data/ui/views/oktasight_signin_overview.xml", "oktasight/default/data/ui/nav/default.xml",
+		"oktasight/default/data/ui/views/oktasight_setup.xml", "oktasight/appserver/static/oktasight_setup.js",
 	} {
 		assert.Contains(t, files, want)
 	}
-	for _, bin := range []string{"oktasight/bin/oktainput", "oktasight/bin/oktasession"} {
-		assert.Equal(t, int64(0o755), files[bin].mode, "%s is executable", bin)
+	bins := binaries(t)
+	require.Len(t, bins, 10, "two executables on five platforms")
+	for bin := range bins {
+		if assert.Contains(t, files, bin) {
+			assert.Equal(t, int64(0o755), files[bin].mode, "%s is executable", bin)
+		}
 	}
 	for name, e := range files {
 		assert.True(t, name == "oktasight" || strings.HasPrefix(name, "oktasight/"), "%s is under the app folder", name)
@@ -117,11 +166,11 @@ func TestPackageLayout(t *testing.T) {
 		assert.False(t, strings.HasSuffix(name, ".go") || base == "go.mod" || base == "go.sum" || base == "Makefile" ||
 			strings.HasPrefix(base, ".") || strings.HasPrefix(name, "oktasight/app/") || strings.HasPrefix(name, "oktasight/cmd/") ||
 			strings.HasPrefix(name, "oktasight/scripts/") || strings.HasPrefix(name, "oktasight/local") ||
-			name == "oktasight/metadata/local.meta", "%s must not ship", name)
+			strings.HasPrefix(name, "oktasight/bin/") || name == "oktasight/metadata/local.meta", "%s must not ship", name)
 		switch {
 		case e.isDir:
 			assert.Equal(t, int64(0o755), e.mode, name)
-		case !strings.HasPrefix(name, "oktasight/bin/"):
+		case bins[name] == "":
 			assert.Equal(t, int64(0o644), e.mode, name)
 		}
 	}
@@ -150,11 +199,13 @@ func TestPackageFailsWhenABuildFails(t *testing.T) {
 	assert.NoFileExists(t, path)
 }
 
-// TestPackageRealBuild builds the real binaries. It skips only while the module is still
+// TestPackageRealBuild builds the real binaries for every platform and checks each one's
+// header as `file` would: ELF x86-64 or AArch64 without a dynamic loader, PE32+ x86-64
+// console program, Mach-O x86_64 or arm64 executable. It skips only while the module is still
 // incomplete (a package the commands import does not exist yet); a compile error fails it.
 func TestPackageRealBuild(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds two binaries")
+		t.Skip("builds ten binaries")
 	}
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
@@ -168,20 +219,28 @@ func TestPackageRealBuild(t *testing.T) {
 	path, out, err := runPackage(t, goCmd)
 	require.NoError(t, err, out)
 	files, _ := readTarball(t, path)
-	for _, bin := range []string{"oktasight/bin/oktainput", "oktasight/bin/oktasession"} {
-		e := files[bin]
-		require.Equal(t, int64(0o755), e.mode, bin)
-		f, err := elf.NewFile(bytes.NewReader(e.body))
-		require.NoError(t, err, "%s is an ELF binary", bin)
-		assert.Equal(t, elf.EM_X86_64, f.Machine, bin)
-		for _, p := range f.Progs {
-			assert.NotEqual(t, elf.PT_INTERP, p.Type, "%s is static (no dynamic loader)", bin)
+	for bin, folder := range binaries(t) {
+		e, ok := files[bin]
+		if !assert.True(t, ok, "%s is missing", bin) {
+			continue
 		}
+		assert.Equal(t, int64(0o755), e.mode, bin)
+		assert.Equal(t, folder, describeBinary(t, bin, e.body), "%s is built for the platform of its folder", bin)
 	}
 
-	// README/inputs.conf.spec documents exactly the arguments the packaged input declares.
-	bin := filepath.Join(t.TempDir(), "oktainput")
-	require.NoError(t, os.WriteFile(bin, files["oktasight/bin/oktainput"].body, 0o755))
+	// README/inputs.conf.spec documents exactly the arguments the packaged input declares: run
+	// the build for this machine.
+	var host string
+	for _, p := range splunkPlatforms {
+		if p.goos == runtime.GOOS && p.goarch == runtime.GOARCH {
+			host = "oktasight/" + p.folder + "/bin/oktainput" + p.ext
+		}
+	}
+	if host == "" {
+		t.Skipf("no packaged build runs on %s/%s", runtime.GOOS, runtime.GOARCH)
+	}
+	bin := filepath.Join(t.TempDir(), filepath.Base(host))
+	require.NoError(t, os.WriteFile(bin, files[host].body, 0o755))
 	scheme, err := exec.Command(bin, "--scheme").Output()
 	require.NoError(t, err, "oktainput --scheme")
 	var parsed struct {
@@ -195,6 +254,53 @@ func TestPackageRealBuild(t *testing.T) {
 		names = append(names, a.Name)
 	}
 	assert.ElementsMatch(t, schemeArgs, names, "oktainput --scheme arguments")
+}
+
+// describeBinary reads an executable's header and names the splunkd platform folder it runs
+// in, failing the test for anything else: a dynamically linked ELF, a DLL or GUI program, a
+// Mach-O that is not an executable.
+func describeBinary(t *testing.T, name string, body []byte) string {
+	t.Helper()
+	r := bytes.NewReader(body)
+	switch {
+	case bytes.HasPrefix(body, []byte("\x7fELF")):
+		f, err := elf.NewFile(r)
+		require.NoError(t, err, name)
+		assert.Equal(t, elf.ELFCLASS64, f.Class, "%s is 64-bit", name)
+		assert.Equal(t, elf.ET_EXEC, f.Type, "%s is an executable", name)
+		for _, p := range f.Progs {
+			assert.NotEqual(t, elf.PT_INTERP, p.Type, "%s is static (no dynamic loader)", name)
+		}
+		switch f.Machine {
+		case elf.EM_X86_64:
+			return "linux_x86_64"
+		case elf.EM_AARCH64:
+			return "linux_aarch64"
+		}
+		return "ELF " + f.Machine.String()
+	case bytes.HasPrefix(body, []byte("MZ")):
+		f, err := pe.NewFile(r)
+		require.NoError(t, err, name)
+		oh, ok := f.OptionalHeader.(*pe.OptionalHeader64)
+		require.True(t, ok, "%s is PE32+", name)
+		assert.Equal(t, uint16(pe.IMAGE_SUBSYSTEM_WINDOWS_CUI), oh.Subsystem, "%s is a console program (splunkd reads its stdout)", name)
+		assert.Zero(t, f.Characteristics&pe.IMAGE_FILE_DLL, "%s is not a DLL", name)
+		if f.Machine == pe.IMAGE_FILE_MACHINE_AMD64 {
+			return "windows_x86_64"
+		}
+		return fmt.Sprintf("PE machine %#x", f.Machine)
+	default:
+		f, err := macho.NewFile(r)
+		require.NoError(t, err, "%s is neither ELF, PE nor Mach-O", name)
+		assert.Equal(t, macho.TypeExec, f.Type, "%s is an executable", name)
+		switch f.Cpu {
+		case macho.CpuAmd64:
+			return "darwin_x86_64"
+		case macho.CpuArm64:
+			return "darwin_arm64"
+		}
+		return "Mach-O " + f.Cpu.String()
+	}
 }
 
 func firstLine(s string) string {

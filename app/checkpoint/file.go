@@ -74,7 +74,8 @@ func decode(path, key string, data []byte) (*Checkpoint, error) {
 }
 
 // Save writes key's checkpoint atomically: a temporary file in the same directory, fsynced,
-// renamed over the old one, and the directory fsynced so the rename survives a power cut.
+// renamed over the old one, and (where the system allows it: file_*.go) the directory fsynced
+// so the rename survives a power cut.
 func (s *FileStore) Save(_ context.Context, key string, cp *Checkpoint) error {
 	if !s.made.Load() {
 		if err := os.MkdirAll(s.Dir, 0o700); err != nil {
@@ -116,16 +117,12 @@ func (s *FileStore) Save(_ context.Context, key string, cp *Checkpoint) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("save checkpoint %s: %w", path, err)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := replace(tmp.Name(), path); err != nil {
 		return fmt.Errorf("save checkpoint %s: %w", path, err)
 	}
 	done = true
-	if d, err := os.Open(s.Dir); err == nil {
-		err = d.Sync()
-		d.Close()
-		if err != nil {
-			return fmt.Errorf("sync checkpoint directory %s: %w", s.Dir, err)
-		}
+	if err := syncDir(s.Dir); err != nil {
+		return fmt.Errorf("sync checkpoint directory %s: %w", s.Dir, err)
 	}
 	return nil
 }

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/oktasight/oktasight/app/okta"
+	"github.com/oktasight/oktasight/app/sameorigin"
 )
 
 // Defaults for the zero values of Config.
@@ -57,7 +58,9 @@ type Config struct {
 	Source     string
 	Sourcetype string // default DefaultSourcetype
 	Host       string
-	HTTPClient *http.Client // default: a client with a one-minute timeout
+	// HTTPClient sends the requests (default: a client with a one-minute timeout). It is
+	// copied, not changed; the copy follows redirects only on URL's scheme, host and port.
+	HTTPClient *http.Client
 	// UseACK turns on indexer acknowledgement: the token must have it enabled in Splunk.
 	UseACK bool
 	// Channel is the X-Splunk-Request-Channel (a UUID); a random one is made when empty.
@@ -118,6 +121,8 @@ func New(cfg Config) (*Sink, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: defaultTimeout}
 	}
+	// The token is a header of every request: a redirect may not take it to another origin.
+	cfg.HTTPClient = sameorigin.Client(cfg.HTTPClient, u)
 	if cfg.BatchBytes <= 0 {
 		cfg.BatchBytes = DefaultBatchBytes
 	}
@@ -474,7 +479,7 @@ func (r *retrier) wait(ctx context.Context, err error, what string) error {
 		return err
 	}
 	var tlsErr *tls.CertificateVerificationError
-	if errors.Is(err, ErrACKDisabled) || errors.As(err, &tlsErr) {
+	if errors.Is(err, ErrACKDisabled) || errors.Is(err, sameorigin.ErrRedirect) || errors.As(err, &tlsErr) {
 		return err // the same every time: fix the configuration
 	}
 	if r.s.cfg.Now().After(r.deadline) {

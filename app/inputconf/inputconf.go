@@ -4,6 +4,7 @@
 package inputconf
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -288,6 +289,56 @@ func (s *Settings) ProxyFunc() (func(*http.Request) (*url.URL, error), error) {
 		u.User = url.UserPassword(s.ProxyUser, s.ProxyPassword)
 	}
 	return http.ProxyURL(u), nil
+}
+
+// ProxyError is a proxy's answer other than 200 to the CONNECT that opens the tunnel to Okta:
+// 407 (no or wrong credentials) or 403 (an address it does not allow) are settings to fix,
+// and retrying does not change them. It names the proxy and the setting, never the password.
+type ProxyError struct {
+	Status  int    // the proxy's HTTP status
+	Proxy   string // scheme://host:port of the proxy
+	Target  string // host:port the tunnel was asked for
+	Setting string // where the proxy comes from: "proxy_url", or the HTTPS_PROXY environment
+}
+
+func (e *ProxyError) Error() string {
+	msg := fmt.Sprintf("proxy %s (%s) answered HTTP %d %s to CONNECT %s", e.Proxy, e.Setting, e.Status, http.StatusText(e.Status), e.Target)
+	if h := e.Hint(); h != "" {
+		msg += ": " + h
+	}
+	return msg
+}
+
+// Hint says what to change for a refusal that retrying does not fix.
+func (e *ProxyError) Hint() string {
+	switch {
+	case e.Status == http.StatusProxyAuthRequired && e.Setting == "proxy_url":
+		return "the proxy refused the credentials: check proxy_username and proxy_password (standalone: --proxy-username, --proxy-password-env)"
+	case e.Status == http.StatusProxyAuthRequired:
+		return "the proxy refused the credentials: check the user name and password in " + e.Setting
+	case e.Status == http.StatusForbidden:
+		return "the proxy does not allow this address: ask its administrator to allow " + e.Target
+	}
+	return ""
+}
+
+// Temporary reports whether asking again may succeed: a proxy's 5xx, 408 or 429 may; 407, 403
+// and other refusals will not, and stop the input like a wrong Okta token.
+func (e *ProxyError) Temporary() bool {
+	return e.Status >= 500 || e.Status == http.StatusRequestTimeout || e.Status == http.StatusTooManyRequests
+}
+
+// CheckProxyAnswer is for http.Transport.OnProxyConnectResponse: it turns a proxy's answer
+// other than 200 into a *ProxyError (Go's own error says only "Proxy Authentication Required").
+func (s *Settings) CheckProxyAnswer(_ context.Context, proxy *url.URL, req *http.Request, resp *http.Response) error {
+	if resp.StatusCode == http.StatusOK {
+		return nil
+	}
+	setting := "proxy_url"
+	if s.ProxyURL == "" {
+		setting = "the HTTPS_PROXY environment variable"
+	}
+	return &ProxyError{Status: resp.StatusCode, Proxy: proxy.Scheme + "://" + proxy.Host, Target: req.Host, Setting: setting}
 }
 
 func isKnown(k string) bool {

@@ -1,7 +1,10 @@
 package inputconf
 
 import (
+	"context"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -164,4 +167,37 @@ func TestFromParamsProductionSettings(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, AuthAPIToken, d.AuthType)
 	assert.Equal(t, CheckpointFile, d.CheckpointStore)
+}
+
+func TestCheckProxyAnswer(t *testing.T) {
+	withURL := &Settings{ProxyURL: "http://proxy.corp:3128", ProxyUser: "bob", ProxyPassword: "pw-5d1e"}
+	fromEnv := &Settings{}
+	proxy, _ := url.Parse("http://bob:pw-5d1e@proxy.corp:3128")
+	connect := &http.Request{Method: http.MethodConnect, Host: "acme.okta.com:443"}
+	for _, tt := range []struct {
+		name      string
+		s         *Settings
+		status    int
+		want      string // "" for no error
+		temporary bool
+	}{
+		{"tunnel open", withURL, 200, "", false},
+		{"407 from proxy_url", withURL, 407, "proxy http://proxy.corp:3128 (proxy_url) answered HTTP 407 Proxy Authentication Required to CONNECT acme.okta.com:443: the proxy refused the credentials: check proxy_username and proxy_password", false},
+		{"407 from the environment", fromEnv, 407, "(the HTTPS_PROXY environment variable) answered HTTP 407 Proxy Authentication Required to CONNECT acme.okta.com:443: the proxy refused the credentials: check the user name and password in the HTTPS_PROXY environment variable", false},
+		{"403", withURL, 403, "answered HTTP 403 Forbidden to CONNECT acme.okta.com:443: the proxy does not allow this address: ask its administrator to allow acme.okta.com:443", false},
+		{"502 is retried", withURL, 502, "answered HTTP 502 Bad Gateway to CONNECT acme.okta.com:443", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.s.CheckProxyAnswer(context.Background(), proxy, connect, &http.Response{StatusCode: tt.status})
+			if tt.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			var pe *ProxyError
+			require.ErrorAs(t, err, &pe)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.NotContains(t, err.Error(), "pw-5d1e")
+			assert.Equal(t, tt.temporary, pe.Temporary())
+		})
+	}
 }

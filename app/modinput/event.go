@@ -165,8 +165,9 @@ func AppendTime(dst []byte, t time.Time) []byte {
 }
 
 // appendEscaped writes s as XML character data. Characters XML 1.0 cannot carry (control
-// characters, U+FFFE, U+FFFF, invalid UTF-8) become U+FFFD; Okta's JSON never holds them
-// raw, so its bytes pass through unchanged. \r is written as a reference so XML parsing does
+// characters, U+FFFE, U+FFFF, invalid UTF-8) become U+FFFD; events never hold them (valid
+// JSON has no raw control characters, and the okta client's text rule, shared by every sink,
+// has replaced the others already), so an event's bytes pass through unchanged. \r is written as a reference so XML parsing does
 // not fold it. This is the input's hot path: ASCII runs are skipped a word at a time, and only
 // the few non-ASCII sequences are decoded (which also checks them as UTF-8).
 func appendEscaped(b *bytes.Buffer, s []byte, attr bool) {

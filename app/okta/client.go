@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/oktasight/oktasight/app/clock"
+	"github.com/oktasight/oktasight/app/sameorigin"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -23,8 +24,8 @@ type Clock = clock.Clock
 type Config struct {
 	OrgURL string // "https://acme.okta.com"
 	// HTTPClient sends the requests; credentials live in its Transport (NewSSWSTransport).
-	// It is copied, not changed; the copy refuses redirects to another host. nil: a client
-	// with timeouts and no credentials.
+	// It is copied, not changed; the copy follows redirects only on the org (sameorigin).
+	// nil: a client with timeouts and no credentials.
 	HTTPClient   *http.Client
 	RateLimitPct int            // share (1-100 %) of the endpoint's limit per window this client may use; default 50
 	Logger       *slog.Logger   // WARN per retry; nil: no logs
@@ -36,6 +37,10 @@ type Config struct {
 	RequestTimeout time.Duration
 }
 
+// MaxPageBytes bounds a page body (after gzip): a larger answer is refused as a *BodyError
+// wrapping ErrPageTooLarge, and retried like a truncated page.
+const MaxPageBytes = 256 << 20
+
 // Defaults.
 const (
 	DefaultRateLimitPct   = 50
@@ -43,9 +48,10 @@ const (
 	DefaultRequestTimeout = 2 * time.Minute
 	defaultUserAgent      = "oktasight-okta-client"
 	firstBackoff          = time.Second
-	maxRedirects          = 5
-	// maxBody bounds a page: 1000 events of a few kilobytes each are a few megabytes.
-	maxBody = 256 << 20
+	// keepBytes is the largest page buffer kept for the next page: 1000 events of a few
+	// kilobytes each are a few megabytes, so anything larger is an exception whose memory
+	// goes back to the system.
+	keepBytes = 16 << 20
 	// maxErrorBody bounds what is read of an error answer.
 	maxErrorBody = 64 << 10
 )
@@ -106,7 +112,12 @@ func (p *Page) Release() {
 	p.body, p.Events = nil, nil
 }
 
+// putBody keeps a page's memory for a later read, unless enough is kept already or it is
+// larger than a normal page.
 func (c *Client) putBody(b *[]byte) {
+	if cap(*b) > keepBytes {
+		return
+	}
 	select {
 	case c.bodies <- b:
 	default: // enough kept already: let the garbage collector have it
@@ -121,9 +132,6 @@ func (c *Client) getBody() []byte {
 		return nil
 	}
 }
-
-// errRedirect is wrapped by the error of a refused redirect.
-var errRedirect = errors.New("redirect to another host refused: it would carry the API token there")
 
 // ErrForeignURL is wrapped by the error for a URL (given, or in a Link header) that is not on
 // the org: following it would send the API token elsewhere.
@@ -164,26 +172,11 @@ func New(cfg Config) (*Client, error) {
 	if c.attemptT <= 0 {
 		c.attemptT = DefaultRequestTimeout
 	}
-	var hc http.Client
-	if cfg.HTTPClient != nil {
-		hc = *cfg.HTTPClient
-	} else {
-		hc.Transport = defaultTransport()
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Transport: defaultTransport()}
 	}
-	theirs := hc.CheckRedirect
-	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if !c.onOrg(req.URL) {
-			return fmt.Errorf("%w (to %s)", errRedirect, req.URL.Host)
-		}
-		if len(via) >= maxRedirects {
-			return fmt.Errorf("stopped after %d redirects", maxRedirects)
-		}
-		if theirs != nil {
-			return theirs(req, via)
-		}
-		return nil
-	}
-	c.http = &hc
+	c.http = sameorigin.Client(hc, c.org)
 	return c, nil
 }
 
@@ -258,22 +251,6 @@ func (c *Client) Stats() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.stats
-}
-
-// onOrg reports whether u is on the org's scheme and host (a default port is ignored).
-func (c *Client) onOrg(u *url.URL) bool {
-	if u.Scheme != c.org.Scheme || u.User != nil {
-		return false
-	}
-	return hostPort(u) == hostPort(c.org)
-}
-
-func hostPort(u *url.URL) string {
-	port := u.Port()
-	if port == "" {
-		port = "443"
-	}
-	return net.JoinHostPort(strings.ToLower(strings.TrimSuffix(u.Hostname(), ".")), port)
 }
 
 // pathQuery is how a URL appears in errors and logs: path and query only.

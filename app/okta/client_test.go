@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -20,6 +21,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/oktasight/oktasight/app/sameorigin"
 )
 
 // testToken is recognisable so that tests can prove it never leaks.
@@ -562,7 +565,9 @@ func TestFetchRefusesCrossHostRedirect(t *testing.T) {
 	)
 	c, _ := testClient(t, f.srv, clk, nil)
 	_, err := c.Fetch(context.Background(), c.PollURL(Query{Limit: 1}))
-	require.ErrorIs(t, err, errRedirect)
+	evilURL, _ := url.Parse(evil.URL)
+	require.ErrorIs(t, err, sameorigin.ErrRedirect)
+	assert.Contains(t, err.Error(), sameorigin.Of(evilURL), "the error names the target")
 	assert.NotContains(t, err.Error(), testToken)
 	assert.Zero(t, evilReqs, "the token never reaches another host")
 	assert.Empty(t, evilAuth)

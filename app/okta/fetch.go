@@ -8,7 +8,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"time"
+
+	"github.com/oktasight/oktasight/app/sameorigin"
 )
 
 // Fetch gets one page. It waits as the rate budget requires, then retries the same URL on
@@ -214,7 +217,7 @@ func (c *Client) attempt(ctx context.Context, u *url.URL, where string) (*body, 
 		err = fmt.Errorf("okta: GET %s: %w", where, unwrapURLError(err))
 		var auth authError
 		switch {
-		case errors.Is(err, errRedirect):
+		case errors.Is(err, sameorigin.ErrRedirect):
 			return nil, result{err: err}
 		case ctx.Err() != nil:
 			return nil, result{err: err}
@@ -266,25 +269,38 @@ type body struct {
 
 // receive reads a successful answer's body and checks its links.
 func (c *Client) receive(resp *http.Response, u *url.URL, where string, r result) (*body, result) {
+	if resp.ContentLength > MaxPageBytes {
+		r.err = fmt.Errorf("okta: GET %s: %w", where, &BodyError{Err: fmt.Errorf("%w: Content-Length %d", ErrPageTooLarge, resp.ContentLength)})
+		r.retry = true
+		return nil, r
+	}
 	hint := int(resp.ContentLength)
 	if hint <= 0 {
 		hint = int(c.lastBody.Load()) * 9 / 8 // pages of one query are of similar size
 	}
 	buf := c.getBody()
-	if hint = min(hint, maxBody); cap(buf) < hint {
+	if cap(buf) < hint {
 		// Room for a slightly larger page: a buffer that fits only this one would be too
 		// small for about every other page of the query, and be replaced by fresh memory
 		// that the kernel must fault in page by page.
-		buf = make([]byte, 0, min(hint+hint/8, maxBody))
+		buf = make([]byte, 0, min(hint+hint/8, MaxPageBytes+1))
 	}
-	buf, err := readAll(io.LimitReader(resp.Body, maxBody), buf)
-	c.lastBody.Store(int64(len(buf)))
+	buf, err := readAll(resp.Body, buf)
 	if err != nil {
-		c.putBody(&buf)
-		r.err = fmt.Errorf("okta: GET %s: %w", where, &BodyError{Offset: int64(len(buf)), Err: err})
+		n := len(buf)
+		if cap(buf) > keepBytes {
+			// An answer far larger than a page: give its memory back to the system now, or a
+			// long-running input keeps hundreds of megabytes it will not use again.
+			buf = nil
+			debug.FreeOSMemory()
+		} else {
+			c.putBody(&buf)
+		}
+		r.err = fmt.Errorf("okta: GET %s: %w", where, &BodyError{Offset: int64(n), Err: err})
 		r.retry = true
 		return nil, r
 	}
+	c.lastBody.Store(int64(len(buf)))
 	b := &body{buf: buf}
 	next, self := ParseLinks(resp.Header)
 	for _, l := range []struct {
@@ -320,6 +336,10 @@ func (c *Client) decode(b *body, where string, r result) (*Page, result) {
 		r.err = b.linkErr
 		return nil, r
 	}
+	if changed := mendText(events, b.buf); len(changed) > 0 {
+		c.log.Warn("oktainput events hold bytes that are not UTF-8 (written as U+FFFD) or U+FFFE/U+FFFF (written as \\ufffe, \\uffff)",
+			"url", where, "events", len(changed), "first_uuid", clip(events[changed[0]].UUID, 64))
+	}
 	return &Page{Events: events, Next: b.next, Self: b.self, Rate: r.rate, body: &b.buf, client: c}, r
 }
 
@@ -333,7 +353,7 @@ func (c *Client) orgURL(base *url.URL, raw string) (*url.URL, error) {
 		u = base.ResolveReference(u)
 	}
 	u.Fragment, u.RawFragment = "", ""
-	if !u.IsAbs() || !c.onOrg(u) {
+	if !u.IsAbs() || !sameorigin.Same(c.org, u) {
 		return nil, fmt.Errorf("%w: refusing %s://%s, the org is %s", ErrForeignURL, clip(u.Scheme, 10), clip(u.Host, 100), c.org.Host)
 	}
 	return u, nil

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func FuzzDecodePage(f *testing.F) {
@@ -35,12 +36,16 @@ func FuzzDecodePage(f *testing.F) {
 			return
 		}
 		raws := make([][]byte, len(events))
+		mended, _ := mend(body) // the text rule, applied to the whole body
 		for i, ev := range events {
 			if ev.UUID == "" || ev.Published.Location() != time.UTC || len(ev.Raw) == 0 || ev.Raw[0] != '{' {
 				t.Fatalf("event %d: %+v", i, ev)
 			}
-			if !bytes.Contains(body, ev.Raw) {
-				t.Fatalf("event %d: Raw is not bytes of the body: %q", i, ev.Raw)
+			if !bytes.Contains(mended, ev.Raw) {
+				t.Fatalf("event %d: Raw is not bytes of the body (under the text rule): %q", i, ev.Raw)
+			}
+			if !utf8.Valid(ev.Raw) || bytes.Contains(ev.Raw, []byte("\uFFFE")) || bytes.Contains(ev.Raw, []byte("\uFFFF")) {
+				t.Fatalf("event %d: Raw breaks the text rule: %q", i, ev.Raw)
 			}
 			// The light member scan agrees with encoding/json (exact keys, last one wins).
 			var m map[string]json.RawMessage

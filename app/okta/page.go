@@ -12,7 +12,10 @@ import (
 type Event struct {
 	UUID      string
 	Published time.Time // UTC
-	Raw       []byte    // the bytes of the array element, unchanged; owned by the Event
+	// Raw is the bytes of the array element, unchanged but for the text rule (see mendText):
+	// a byte that is not UTF-8 becomes U+FFFD, U+FFFE and U+FFFF become \ufffe and \uffff.
+	// Owned by the Event.
+	Raw []byte
 }
 
 // BodyError reports a response body that is not a complete JSON array: cut short, invalid,
@@ -45,7 +48,8 @@ func (e *EventError) Unwrap() error { return e.Err }
 var ErrBadEvent = errors.New("not a usable System Log event")
 
 // DecodePage reads a page of the System Log: a JSON array of events. Each element is kept as
-// the exact bytes Okta sent (key order, white space and unknown fields included); only uuid
+// the exact bytes Okta sent (key order, white space and unknown fields included, under the
+// text rule of mendText for bytes that are not UTF-8, U+FFFE and U+FFFF); only uuid
 // and published are decoded. The body is read whole (a page is at most a few megabytes) and
 // validated in one pass; each Raw is a capacity-limited slice of it, so events share one
 // allocation but never each other's bytes. A body that is cut short or is not a JSON array
@@ -65,6 +69,9 @@ func decodeBody(r io.Reader, buf []byte) ([]Event, []byte, error) {
 		return nil, body, &BodyError{Offset: int64(len(body)), Err: err}
 	}
 	events, err := scanBody(body)
+	if err == nil {
+		mendText(events, body)
+	}
 	return events, body, err
 }
 
@@ -197,25 +204,48 @@ func describeStart(b []byte) string {
 	return "a number"
 }
 
-// readAll is io.ReadAll into b (from its start), doubling its capacity when it runs out.
+// ErrPageTooLarge is wrapped by the *BodyError of a page larger than the client reads
+// (MaxPageBytes): a server or proxy gone wrong, since 1000 events are a few megabytes.
+var ErrPageTooLarge = fmt.Errorf("page larger than %d MiB", MaxPageBytes>>20)
+
+// readAll is io.ReadAll into b (from its start) of at most MaxPageBytes: more is
+// ErrPageTooLarge. Its capacity doubles while it runs out up to keepBytes, a normal page;
+// past that it grows once, straight to the cap, so that the memory of an oversized answer
+// peaks at the cap plus keepBytes or so (doubling on to the cap and beyond kept three
+// buffers of 64, 128 and 256 MiB and more alive at once: 784 MiB RSS for a 2 GiB page).
 func readAll(r io.Reader, b []byte) ([]byte, error) {
 	b = b[:0]
 	if cap(b) == 0 {
 		b = make([]byte, 0, 512)
 	}
+	var probe [512]byte
 	for {
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
+		var (
+			n   int
+			err error
+		)
+		if len(b) < cap(b) {
+			n, err = r.Read(b[len(b):cap(b)])
+			b = b[:len(b)+n]
+		} else if n, err = r.Read(probe[:]); n > 0 {
+			// Grown only once more bytes are known to come: a body that fills the buffer
+			// exactly is not copied into a larger one.
+			c := 2 * cap(b)
+			if c > keepBytes {
+				c = MaxPageBytes + 1 // one byte more tells a page over the cap
+			}
+			nb := make([]byte, len(b), c)
+			copy(nb, b)
+			b = append(nb, probe[:n]...)
+		}
+		if len(b) > MaxPageBytes {
+			return b, ErrPageTooLarge
+		}
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return b, nil
 			}
 			return b, err
-		}
-		if len(b) == cap(b) {
-			nb := make([]byte, len(b), 2*cap(b))
-			copy(nb, b)
-			b = nb
 		}
 	}
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/splunk/splunk-cloud-sdk-go/util"
 
 	"github.com/oktasight/oktasight/app/okta"
+	"github.com/oktasight/oktasight/app/sameorigin"
 )
 
 // Defaults for the zero values of Config.
@@ -122,11 +123,7 @@ func New(cfg Config) (*Sink, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: defaultTimeout}
 	}
-	base := hc.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	rt := &ctxTransport{base: base, ctx: context.Background()}
+	rt := &ctxTransport{ctx: context.Background()}
 	sc := &services.Config{
 		Tenant:       cfg.Tenant,
 		Timeout:      hc.Timeout,
@@ -152,6 +149,13 @@ func New(cfg Config) (*Sink, error) {
 			sc.Host = DefaultHostname
 		}
 	}
+	// The SDK makes its own http.Client, which follows redirects with the bearer token: the
+	// transport refuses every request off the ingest origin, a redirect's included.
+	origin := &url.URL{Scheme: "https", Host: "api." + sc.Host}
+	if sc.OverrideHost != "" {
+		origin = &url.URL{Scheme: sc.Scheme, Host: sc.OverrideHost}
+	}
+	rt.base = sameorigin.Transport(hc.Transport, origin)
 	if cfg.TokenSource != nil {
 		sc.TokenRetriever = tokenRetriever{get: cfg.TokenSource, now: cfg.Now}
 	} else {
@@ -351,7 +355,7 @@ func retryable(err error) bool {
 		return e.Retryable()
 	}
 	var tlsErr *tls.CertificateVerificationError
-	if errors.As(err, &tlsErr) {
+	if errors.As(err, &tlsErr) || errors.Is(err, sameorigin.ErrRedirect) {
 		return false
 	}
 	var ue *url.Error

@@ -22,6 +22,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/oktasight/oktasight/app/sameorigin"
 )
 
 // DefaultTimeout bounds one REST call (not an export, which streams for as long as its context allows).
@@ -70,7 +72,9 @@ type Config struct {
 	App        string // namespace for every call: /servicesNS/nobody/<App>/...
 	// SplunkHome locates etc/auth/cacert.pem, the CA splunkd's certificate is checked against.
 	SplunkHome string
-	// HTTPClient, when set, is used as is (its TLS settings included); otherwise New builds one.
+	// HTTPClient, when set, is used with its TLS settings; otherwise New builds one. Either way
+	// the client follows redirects only on ServerURI's scheme, host and port: the session key
+	// is a header of every request (see sameorigin).
 	HTTPClient *http.Client
 	Logger     *slog.Logger
 	// Timeout bounds each non-streaming call; DefaultTimeout when zero.
@@ -141,6 +145,7 @@ func New(cfg Config) (*Client, error) {
 		}
 		c.hc = &http.Client{Transport: tr}
 	}
+	c.hc = sameorigin.Client(c.hc, c.base)
 	return c, nil
 }
 
@@ -262,6 +267,10 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, context.Can
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		cancel()
+		var re *sameorigin.RedirectError
+		if errors.As(err, &re) { // names two origins, nothing secret; kept for errors.Is
+			return nil, nil, fmt.Errorf("splunkd %s: %w", r.op, re)
+		}
 		return nil, nil, fmt.Errorf("splunkd %s: %s", r.op, c.scrub(err.Error(), r.redact))
 	}
 	if resp.StatusCode/100 == 2 {

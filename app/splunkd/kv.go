@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/oktasight/oktasight/app/sameorigin"
 )
 
 // retryPolicy is how KV-store calls ride out a busy or restarting KV store (503 while
@@ -23,7 +25,7 @@ var defaultRetry = retryPolicy{attempts: 6, base: 500 * time.Millisecond, max: 8
 // retryable says whether a failed attempt may be repeated: 5xx and 429 from splunkd, and
 // transport errors that are not the caller giving up; never an undecodable answer.
 func retryable(ctx context.Context, err error) bool {
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || errors.Is(err, sameorigin.ErrRedirect) {
 		return false
 	}
 	var e *Error

@@ -23,14 +23,18 @@ import (
 // instrumentation.
 func buildBinaries(t *testing.T) (oktainput, oktasim string) {
 	t.Helper()
-	dir := t.TempDir()
-	for _, b := range []struct{ out, pkg string }{{"oktainput", "."}, {"oktasim", "../oktasim"}} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, b.out), b.pkg)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "go build %s: %s", b.pkg, out)
-	}
-	return filepath.Join(dir, "oktainput"), filepath.Join(dir, "oktasim")
+	return goBuild(t, "oktainput", "."), goBuild(t, "oktasim", "../oktasim")
+}
+
+// goBuild compiles pkg into a temporary directory and returns the binary's path.
+func goBuild(t *testing.T, name, pkg string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), name)
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	msg, err := cmd.CombinedOutput()
+	require.NoError(t, err, "go build %s: %s", pkg, msg)
+	return out
 }
 
 // simOrg is a simulated Okta org served by the oktasim binary over TLS.

@@ -125,6 +125,8 @@ func scheme() modinput.Scheme {
 // runSplunk is scenario 3 of the modular-input protocol: configuration XML on stdin, events
 // on stdout. splunkd closes stdin after the configuration; that is not a request to stop.
 func runSplunk(ctx context.Context, stdin io.Reader, stdout io.Writer, getenv func(string) string, log *slog.Logger) int {
+	ctx, stopWatch := watchParent(ctx, log) // stop_*.go: splunkd gone without a signal
+	defer stopWatch()
 	cfg, err := modinput.ParseInputConfig(stdin)
 	if err != nil {
 		log.Error("oktainput cannot read its configuration from splunkd", "error", err)
@@ -149,17 +151,28 @@ func runSplunk(ctx context.Context, stdin io.Reader, stdout io.Writer, getenv fu
 		mu     sync.Mutex
 		failed int
 	)
+	// fail logs why a stanza stopped and counts it, unless a stop (SIGTERM, SIGINT) caused
+	// it: splunkd stops and restarts inputs at any moment (after a REST edit, while the input
+	// still reads its secrets), and a stop is never a failure.
+	fail := func(stanza, msg string, err error) {
+		if ctx.Err() != nil {
+			log.Info("oktainput stopped on request", "stanza", stanza)
+			return
+		}
+		log.Error(msg, "stanza", stanza, "error", oneLine(err))
+		mu.Lock()
+		failed++
+		mu.Unlock()
+	}
 	for _, st := range cfg.Stanzas {
 		params, err := resolver.Resolve(ctx, st.Name, st.Params, true)
 		if err != nil {
-			log.Error("oktainput stopped: its secrets are not available", "stanza", st.Name, "error", oneLine(err))
-			failed++
+			fail(st.Name, "oktainput stopped: its secrets are not available", err)
 			continue
 		}
 		s, err := inputconf.FromParams(st.Name, params)
 		if err != nil {
-			log.Error("oktainput stopped: invalid settings", "stanza", st.Name, "error", oneLine(err))
-			failed++
+			fail(st.Name, "oktainput stopped: invalid settings", err)
 			continue
 		}
 		var store checkpoint.Store = &checkpoint.FileStore{Dir: cfg.CheckpointDir}
@@ -174,10 +187,7 @@ func runSplunk(ctx context.Context, stdin io.Reader, stdout io.Writer, getenv fu
 			go func() {
 				defer wg.Done()
 				if err := stanzaBackfill(ctx, s, store, bsink, sp, log); err != nil {
-					log.Error("oktainput backfill stopped", "stanza", s.Name, "error", oneLine(err))
-					mu.Lock()
-					failed++
-					mu.Unlock()
+					fail(s.Name, "oktainput backfill stopped", err)
 				}
 			}()
 		}
@@ -185,10 +195,7 @@ func runSplunk(ctx context.Context, stdin io.Reader, stdout io.Writer, getenv fu
 		go func() {
 			defer wg.Done()
 			if err := runInput(ctx, s, store, sink, log); err != nil {
-				log.Error("oktainput stopped", "stanza", s.Name, "error", oneLine(err))
-				mu.Lock()
-				failed++
-				mu.Unlock()
+				fail(s.Name, "oktainput stopped", err)
 			}
 		}()
 	}
@@ -291,6 +298,8 @@ func transport(s *inputconf.Settings) (*http.Transport, error) {
 		TLSHandshakeTimeout:   15 * time.Second,
 		ResponseHeaderTimeout: 60 * time.Second,
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+		// A proxy's 407 or 403 names its status and setting, and stops the input.
+		OnProxyConnectResponse: s.CheckProxyAnswer,
 	}
 	if caFile == "" {
 		return tr, nil

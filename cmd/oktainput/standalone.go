@@ -224,6 +224,10 @@ func runStandalone(ctx context.Context, args []string, stdout, stderr io.Writer,
 	}
 	defer closeSink()
 	if err := runInput(ctx, s, &checkpoint.FileStore{Dir: *f.cpDir}, sink, log); err != nil {
+		if ctx.Err() != nil { // a stop is not a failure
+			log.Info("oktainput stopped on request", "stanza", s.Name)
+			return 0
+		}
 		log.Error("oktainput stopped", "stanza", s.Name, "error", oneLine(err))
 		return 1
 	}
@@ -251,6 +255,10 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer, g
 		return 2
 	}
 	fail := func(code int, format string, a ...any) int {
+		if code == 1 && ctx.Err() != nil { // a stop is not a failure; the next run resumes
+			log.Info("oktainput backfill stopped on request; run it again to resume")
+			return 0
+		}
 		fmt.Fprintf(stderr, "ERROR oktainput backfill: "+format+"\n", a...)
 		return code
 	}

@@ -61,7 +61,7 @@ func (c *command) GetInfo(info *scp.Info) (*scp.GetInfoReply, error) {
 	default:
 		c.eng = session.New(p.opts, c.emit, nil)
 		preop := strings.Join(append([]string{"oktasession", "phase=map"}, p.rest...), " ")
-		return &scp.GetInfoReply{Type: scp.Reporting, StreamingPreop: preop, RequiredFields: inputFields}, nil
+		return &scp.GetInfoReply{Type: scp.Reporting, StreamingPreop: preop, RequiredFields: inputFields, RunInPreview: new(false)}, nil
 	}
 }
 

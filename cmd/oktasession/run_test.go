@@ -418,6 +418,8 @@ func TestGetInfo(t *testing.T) {
 			assert.NotContains(t, m, "finished")
 			if tt.preop != "" {
 				assert.Equal(t, tt.preop, m["streaming_preop"])
+				// commands.conf may not say it for a chunked command (AppInspect): the reply does.
+				assert.Equal(t, false, m["run_in_preview"], "the reduce phase does not run for previews")
 			} else {
 				assert.NotContains(t, m, "streaming_preop")
 			}
