@@ -21,7 +21,7 @@ type spiller struct {
 }
 
 func (s *spiller) GetInfo(*Info) (*GetInfoReply, error) { return &GetInfoReply{Type: Reporting}, nil }
-func (s *spiller) Execute(*Request, *RowWriter) error    { return nil }
+func (s *spiller) Execute(*Request, *RowWriter) error   { return nil }
 
 func (s *spiller) Finish(w *RowWriter) error {
 	if err := w.SetFields("n", "text"); err != nil {
