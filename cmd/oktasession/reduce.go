@@ -18,7 +18,7 @@ import (
 // the last reply up to replySpillAt bytes before they go to a file there. See
 // docs/oktasession.md, "In a distributed deployment", for how the figures were chosen.
 const (
-	defaultReduceBudget = 16 << 20
+	defaultReduceBudget = 8 << 20
 	replySpillAt        = 1 << 20
 	readBackBatch       = 256 << 10 // bytes of records parsed at once when they are read back
 )

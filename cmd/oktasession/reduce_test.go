@@ -595,13 +595,18 @@ func FuzzReduceOrder(f *testing.F) {
 
 // reduceStream is splunkd's side of a reduce over rows, one request per 200 rows, as chunks.
 func reduceStream(t testing.TB, dispatch string, header []byte, rows []mapRow) [][]byte {
-	chunks := [][]byte{getinfoFor(t, dispatch)}
-	for i := 0; i < len(rows); i += 200 {
+	return append([][]byte{getinfoFor(t, dispatch)}, reduceChunks(header, rows, 200)...)
+}
+
+// reduceChunks makes execute requests of per rows each, the last one finished.
+func reduceChunks(header []byte, rows []mapRow, per int) [][]byte {
+	var chunks [][]byte
+	for i := 0; i < len(rows); i += per {
 		body := append(slices.Clone(header), '\r', '\n')
-		for _, r := range rows[i:min(i+200, len(rows))] {
+		for _, r := range rows[i:min(i+per, len(rows))] {
 			body = append(append(body, r.line...), '\r', '\n')
 		}
-		chunks = append(chunks, execChunk(i+200 >= len(rows), body))
+		chunks = append(chunks, execChunk(i+per >= len(rows), body))
 	}
 	return chunks
 }
@@ -742,4 +747,49 @@ func TestReduceRefusesToCutAKey(t *testing.T) {
 	names, open := filesUnder(t, dispatch)
 	require.Empty(t, names)
 	require.Zero(t, open)
+}
+
+// TestWriteReduceStream writes what splunkd sends the reduce for a simulated day split over
+// indexers, for measuring the reduce as a process (docs/oktasession.md, "In a distributed
+// deployment"): OKTASESSION_REDUCE_STREAM=file OKTASESSION_REDUCE_EVENTS=250000
+// OKTASESSION_REDUCE_INDEXERS=8 [OKTASESSION_REDUCE_ROWS=50000]. The map outputs arrive one
+// indexer after another in requests of that many rows (splunkd's maxresultrows by default),
+// the worst order for a reduce that does not sort.
+func TestWriteReduceStream(t *testing.T) {
+	path := os.Getenv("OKTASESSION_REDUCE_STREAM")
+	if path == "" {
+		t.Skip("OKTASESSION_REDUCE_STREAM names no file to write")
+	}
+	var n, idx int
+	per := 50_000
+	_, err := fmt.Sscan(os.Getenv("OKTASESSION_REDUCE_EVENTS")+" "+os.Getenv("OKTASESSION_REDUCE_INDEXERS"), &n, &idx)
+	require.NoError(t, err)
+	if v := os.Getenv("OKTASESSION_REDUCE_ROWS"); v != "" {
+		_, err = fmt.Sscan(v, &per)
+		require.NoError(t, err)
+	}
+	h := &harness{t: t, c: simCorpus(n, 5), mapChunk: 10_000, skew: 3000}
+	rng := rand.New(rand.NewPCG(uint64(n), uint64(idx)))
+	var rows []mapRow
+	var header []byte
+	for _, part := range h.split(idx, rng) {
+		ix := h.mapPhaseOf(part, rng)
+		rows = append(rows, ix.rows...)
+		if ix.header != nil {
+			header = ix.header
+		}
+	}
+	h.c.evs = nil
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	defer f.Close()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	_, err = bw.Write(getinfoFor(t, "/tmp"))
+	require.NoError(t, err)
+	for _, c := range reduceChunks(header, rows, per) {
+		_, err = bw.Write(c)
+		require.NoError(t, err)
+	}
+	require.NoError(t, bw.Flush())
+	t.Logf("%d events, %d map rows from %d indexers, %d rows per request -> %s", n, len(rows), idx, per, path)
 }
