@@ -10,7 +10,7 @@ FUZZTIME   ?= 10s
 
 export CGO_ENABLED := 0
 
-.PHONY: all build test unit fuzz lint fmt vet staticcheck bench demo package package-check wine-check clean setup-test setup-build dashboards-test
+.PHONY: all build test unit fuzz reduce-check lint fmt vet staticcheck bench demo package package-check wine-check clean setup-test setup-build dashboards-test
 
 all: build
 
@@ -25,12 +25,17 @@ build:
 	done
 	@echo "built: $(addprefix bin/,$(BINARIES))"
 
-## test: lint, unit tests with the race detector, short fuzz runs, the setup page and the
-## dashboards in a browser
-test: lint unit fuzz setup-test dashboards-test
+## test: lint, unit tests with the race detector, short fuzz runs, the reduce's large harness,
+## the setup page and the dashboards in a browser
+test: lint unit fuzz reduce-check setup-test dashboards-test
 
 unit:
 	CGO_ENABLED=1 $(GO) test -race -shuffle=on -count=1 -timeout 15m $(PKGS)
+
+## reduce-check: oktasession's reduce against the single-phase result on a 250 000-event day
+## split over 1, 3, 8 and 32 indexers, six interleavings each (no race detector: too slow there)
+reduce-check:
+	OKTASESSION_LARGE=1 $(GO) test -count=1 -timeout 30m -v -run 'TestReduceInterleavings(Sim|Large)$$|TestReduceRefusesToCutAKey' ./cmd/oktasession
 
 ## fuzz: every fuzz target for FUZZTIME each (seed corpora already run in unit)
 fuzz:

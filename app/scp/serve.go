@@ -118,7 +118,7 @@ func (s *server) run(ctx context.Context, cmd Command) error {
 		if err != nil {
 			return s.fail(fmt.Errorf("scp: encoding reply: %w", err))
 		}
-		if err := s.cw.WriteChunk(b, s.w.Body()); err != nil {
+		if err := s.cw.writeReply(b, &s.w); err != nil {
 			return err
 		}
 		if em.Finished {

@@ -29,6 +29,10 @@ type RowWriter struct {
 
 	millis     int64    // the last epoch milliseconds Decimal wrote (0: none)
 	millisCell [16]byte // and its cell
+
+	head    int       // the header's length
+	spill   spillFile // where Spill moved rows to (see spill.go)
+	spilled int64     // bytes of rows in spill
 }
 
 // sharedSets is how many pairs of lists SharedValues remembers: a flow's step lists are a few
@@ -53,6 +57,7 @@ type sharedCell struct {
 // Reset empties the writer for the next reply, keeping its buffers.
 func (w *RowWriter) Reset() {
 	w.body, w.fields, w.rowStart, w.cells, w.rows, w.msgs, w.err = w.body[:0], w.fields[:0], 0, 0, 0, w.msgs[:0], nil
+	w.head, w.spill, w.spilled = 0, nil, 0
 }
 
 // SetFields declares the reply's fields; it must come before the first row. Declaring the same
@@ -83,7 +88,7 @@ func (w *RowWriter) SetFields(names ...string) error {
 		w.body = appendCell(w.body, mvPrefix+name)
 	}
 	w.body = append(w.body, '\r', '\n')
-	w.rowStart = len(w.body)
+	w.rowStart, w.head = len(w.body), len(w.body)
 	return nil
 }
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -26,18 +28,20 @@ var inputFields = append([]string{
 // command is oktasession as an SCP v2 command. One process serves one phase:
 //   - phase=map (streaming, on the indexers): each Okta event in, its compact record out;
 //     events no flow uses are dropped;
-//   - mode=sequences (reporting, on the search head): records in, one row per sequence out,
-//     written as the engine completes them so memory follows the open sequences;
+//   - mode=sequences (reporting, on the search head): records in, kept in time order (see
+//     reducer), one row per sequence out in the last reply;
 //   - mode=events (events): every input row out, with its sequence assignment.
 type command struct {
+	ctx context.Context // ends when splunkd stops the search
 	p   params
 	eng *session.Engine
 	x   *extractor
 	ev  session.Event
 	w   *scp.RowWriter // the reply being built, set during Execute and Finish
 
-	stats struct{ rows, notOkta, noTime int }
+	stats struct{ rows, notOkta, noTime, ignored int }
 	held  *heldRows // mode=events
+	red   *reducer  // mode=sequences
 
 	timeBuf []byte
 }
@@ -59,7 +63,11 @@ func (c *command) GetInfo(info *scp.Info) (*scp.GetInfoReply, error) {
 		// No required_fields: the events go back out with every field they came with.
 		return &scp.GetInfoReply{Type: scp.Events}, nil
 	default:
-		c.eng = session.New(p.opts, c.emit, nil)
+		// The reducer feeds the engine oldest first, whatever order the input came in.
+		o := p.opts
+		o.Order = session.OrderAscending
+		c.eng = session.New(o, c.emit, nil)
+		c.red = newReducer(info.SearchInfo.DispatchDir)
 		preop := strings.Join(append([]string{"oktasession", "phase=map"}, p.rest...), " ")
 		return &scp.GetInfoReply{Type: scp.Reporting, StreamingPreop: preop, RequiredFields: inputFields, RunInPreview: new(false)}, nil
 	}
@@ -100,7 +108,18 @@ func (c *command) Finish(w *scp.RowWriter) error {
 	// No rows come after the last request's: let its body go (the extractor and the last
 	// event point into it) before the engine's last sequences make the reply larger.
 	c.x, c.ev = nil, session.Event{}
-	if c.eng != nil {
+	if c.red != nil {
+		ctx := c.ctx
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		if err := c.red.finish(ctx, c.eng); err != nil {
+			return err
+		}
+		if err := c.reduceExact(); err != nil {
+			return err
+		}
+	} else if c.eng != nil {
 		c.eng.Close()
 	}
 	if c.held != nil {
@@ -113,14 +132,54 @@ func (c *command) Finish(w *scp.RowWriter) error {
 	return nil
 }
 
+// sequenceRows keeps the events of a chunk for the reducer.
 func (c *command) sequenceRows(r *scp.RowReader) error {
 	for r.Next() {
 		c.ev.Ref = 0
-		if c.row() {
-			c.eng.Add(&c.ev)
+		switch {
+		case !c.row():
+		case !session.Sequenced(c.ev.Type):
+			c.stats.ignored++
+		default:
+			if err := c.red.add(&c.ev); err != nil {
+				return err
+			}
 		}
 	}
 	return r.Err()
+}
+
+// reduceExact fails the search where the engine, although fed in time order, could not
+// sequence exactly: a key with more than Options.MaxKeyEvents events and no pause of maxpause
+// is sequenced in pieces, and the flows open at each cut would be printed cut in two.
+func (c *command) reduceExact() error {
+	st := c.eng.Stats()
+	switch {
+	case st.Late > 0:
+		return errors.New("oktasession: internal error: events reached the engine out of time order after sorting")
+	case st.Forced > 0:
+		return fmt.Errorf("oktasession: %d time(s) one %s had more than %d events without a pause of %s, more than the command keeps in memory for one sequence key; its sequences would be cut in two. Search a shorter time range, or leave the busiest %s out",
+			st.Forced, keyName(c.p.opts.By), c.p.opts.MaxKeyEvents, c.p.opts.MaxPause, keyName(c.p.opts.By))
+	}
+	return nil
+}
+
+// keyName names what sequences follow, for messages.
+func keyName(by session.By) string {
+	switch by {
+	case session.BySession:
+		return "session (by=session)"
+	case session.ByIP:
+		return "client IP (by=ip)"
+	}
+	return "user"
+}
+
+// close removes what the command put on disk; Run calls it on every way out.
+func (c *command) close() {
+	if c.red != nil {
+		c.red.close()
+	}
 }
 
 // row extracts the current row into c.ev and counts it.
@@ -146,6 +205,9 @@ func (c *command) emit(s *session.Sequence) {
 	}
 	s.WriteCells(c.w)
 	_ = c.w.EndRow() // the row has exactly SequenceFields cells
+	if c.red != nil {
+		c.red.spillReply(c.w)
+	}
 }
 
 // mapRows writes the compact record of every row a flow may use.
@@ -196,14 +258,20 @@ func (c *command) eventRows(r *scp.RowReader) error {
 }
 
 // report adds the run's counts to the inspector, and a warning when the input held no Okta
-// events or was too far out of order to be sequenced exactly.
+// events or, in mode=events, was too far out of order to be sequenced exactly (the reduce
+// orders its input itself and fails where it cannot be exact: see reduceExact).
 func (c *command) report(w *scp.RowWriter) {
 	var st session.Stats
 	if c.eng != nil {
 		st = c.eng.Stats()
 	}
-	w.Message(scp.LevelDebug, fmt.Sprintf("oktasession: rows=%d not_okta=%d no_time=%d sequenced=%d sequences=%d ignored=%d no_key=%d unowned=%d late=%d forced=%d",
-		c.stats.rows, c.stats.notOkta, c.stats.noTime, st.Sequenced, st.Sequences, st.Ignored, st.NoKey, st.Unowned, st.Late, st.Forced))
+	msg := fmt.Sprintf("oktasession: rows=%d not_okta=%d no_time=%d sequenced=%d sequences=%d ignored=%d no_key=%d unowned=%d late=%d forced=%d",
+		c.stats.rows, c.stats.notOkta, c.stats.noTime, st.Sequenced, st.Sequences, st.Ignored+c.stats.ignored, st.NoKey, st.Unowned, st.Late, st.Forced)
+	if c.red != nil {
+		so := c.red.stats()
+		msg += fmt.Sprintf(" sorted=%d runs=%d spilled_bytes=%d", so.Records, so.Runs, so.Spilled)
+	}
+	w.Message(scp.LevelDebug, msg)
 	if c.stats.rows > 0 && c.stats.notOkta == c.stats.rows {
 		w.Message(scp.LevelWarn, "oktasession: no Okta System Log events in the input: it needs _raw with Okta JSON, or the fields eventType, actor.id, actor.type, target{}.id, target{}.type, _time")
 	}

@@ -33,7 +33,9 @@ options (key=value, as in SPL):
 // It returns the exit status.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		err := scp.Serve(ctx, stdin, stdout, &command{})
+		cmd := &command{ctx: ctx}
+		defer cmd.close() // the spill files, whatever way Serve ends: error, panic, EOF
+		err := scp.Serve(ctx, stdin, stdout, cmd)
 		switch {
 		case err == nil:
 			return 0

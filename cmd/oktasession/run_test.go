@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -33,20 +32,7 @@ type event struct {
 
 func loadEvents(t testing.TB) []event {
 	t.Helper()
-	f, err := os.Open("testdata/events.ndjson")
-	require.NoError(t, err)
-	defer f.Close()
-	var out []event
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var ev session.Event
-		require.NoError(t, session.ParseRaw(sc.Bytes(), &ev))
-		out = append(out, event{raw: append([]byte(nil), sc.Bytes()...), ms: ev.Time})
-	}
-	require.NoError(t, sc.Err())
-	slices.SortStableFunc(out, func(a, b event) int { return int(a.ms - b.ms) })
-	return out
+	return loadNDJSON(t, "testdata/events.ndjson")
 }
 
 func newestFirst(evs []event) []event {
