@@ -2,9 +2,12 @@ package appcheck
 
 import (
 	"fmt"
+	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"unicode"
 
@@ -103,15 +106,78 @@ func (e evalBinary) eval(f fields) (evalValue, error) {
 	ls, lok := l.first()
 	rs, rok := r.first()
 	if !lok || !rok {
-		return evalNull, nil // a comparison with null is null
+		return evalNull, nil // a comparison or an arithmetic with null is null
 	}
+	// Two numbers compare as numbers, anything else as text. Values carry no type here, so a
+	// quoted literal that looks like a number is a number too (Splunk would compare "10" < "9"
+	// as text); the app's searches compare fields with numbers, never two quoted numbers.
+	ln, lnum := evalNumber(ls)
+	rn, rnum := evalNumber(rs)
+	num := lnum && rnum
 	switch e.op {
 	case "==", "=":
-		return evalBool(ls == rs), nil
+		return evalBool(ls == rs || num && ln == rn), nil
 	case "!=":
-		return evalBool(ls != rs), nil
+		return evalBool(!(ls == rs || num && ln == rn)), nil
+	case "<", "<=", ">", ">=":
+		c := strings.Compare(ls, rs)
+		if num {
+			c = cmpFloat(ln, rn)
+		}
+		return evalBool(e.op == "<" && c < 0 || e.op == "<=" && c <= 0 || e.op == ">" && c > 0 || e.op == ">=" && c >= 0), nil
+	case ".":
+		return evalStr(ls + rs), nil
+	case "+":
+		if !num {
+			return evalStr(ls + rs), nil // + joins text, as in Splunk
+		}
+		return evalNum(ln + rn), nil
+	case "-", "*", "/", "%":
+		if !num {
+			return evalNull, nil
+		}
+		switch e.op {
+		case "-":
+			return evalNum(ln - rn), nil
+		case "*":
+			return evalNum(ln * rn), nil
+		case "/":
+			if rn == 0 {
+				return evalNull, nil
+			}
+			return evalNum(ln / rn), nil
+		}
+		if rn == 0 {
+			return evalNull, nil
+		}
+		return evalNum(math.Mod(ln, rn)), nil
 	}
 	return evalNull, fmt.Errorf("operator %s is not supported", e.op)
+}
+
+// evalNumber reads s as a number the way eval does: decimal, optionally signed.
+func evalNumber(s string) (float64, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.ContainsAny(s, "xXpP_") || strings.EqualFold(s, "nan") || strings.Contains(strings.ToLower(s), "inf") {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	return f, err == nil
+}
+
+// evalNum is a numeric result, written as Splunk writes it: integers without a decimal point.
+func evalNum(f float64) evalValue {
+	return evalStr(strconv.FormatFloat(f, 'f', -1, 64))
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 func (e evalCall) eval(f fields) (evalValue, error) {
@@ -230,7 +296,7 @@ func (e evalCall) eval(f fields) (evalValue, error) {
 		if !ok || !pok {
 			return evalBool(false), nil
 		}
-		re, err := regexp.Compile(p)
+		re, err := compileCached(p)
 		if err != nil {
 			return evalNull, err
 		}
@@ -296,7 +362,7 @@ func (e evalCall) eval(f fields) (evalValue, error) {
 		if args[0].null || !pok {
 			return evalNull, nil
 		}
-		re, err := regexp.Compile(p)
+		re, err := compileCached(p)
 		if err != nil {
 			return evalNull, err
 		}
@@ -307,8 +373,170 @@ func (e evalCall) eval(f fields) (evalValue, error) {
 		}
 		return evalNull, nil
 	}
+	if v, ok, err := evalMoreFunctions(e.name, args); ok {
+		return v, err
+	}
 	return evalNull, fmt.Errorf("eval function %s() is not supported by this checker", e.name)
 }
+
+// evalMoreFunctions evaluates the eval functions the alerts' searches use after oktasession
+// (multivalue counts, numbers, text replacement); ok is false for a function it does not know.
+func evalMoreFunctions(name string, args []evalValue) (v evalValue, ok bool, err error) {
+	n := func(i int) (float64, bool) {
+		s, ok := args[i].first()
+		if !ok {
+			return 0, false
+		}
+		return evalNumber(s)
+	}
+	arity := func(lo, hi int) error {
+		if len(args) < lo || len(args) > hi {
+			return fmt.Errorf("%s takes %d to %d arguments, got %d", name, lo, hi, len(args))
+		}
+		return nil
+	}
+	switch name {
+	case "mvcount":
+		if err := arity(1, 1); err != nil {
+			return evalNull, true, err
+		}
+		if args[0].null {
+			return evalNull, true, nil // mvcount of a null field is null, not 0
+		}
+		return evalNum(float64(len(args[0].mv))), true, nil
+	case "tonumber":
+		if err := arity(1, 1); err != nil {
+			return evalNull, true, err
+		}
+		if f, ok := n(0); ok {
+			return evalNum(f), true, nil
+		}
+		return evalNull, true, nil
+	case "round", "floor", "ceiling", "ceil", "abs":
+		if err := arity(1, 2); err != nil {
+			return evalNull, true, err
+		}
+		f, ok := n(0)
+		if !ok {
+			return evalNull, true, nil
+		}
+		switch name {
+		case "floor":
+			return evalNum(math.Floor(f)), true, nil
+		case "ceiling", "ceil":
+			return evalNum(math.Ceil(f)), true, nil
+		case "abs":
+			return evalNum(math.Abs(f)), true, nil
+		}
+		digits := 0.0
+		if len(args) == 2 {
+			if d, ok := n(1); ok {
+				digits = d
+			}
+		}
+		p := math.Pow(10, digits)
+		return evalNum(math.Round(f*p) / p), true, nil
+	case "max", "min":
+		if len(args) == 0 {
+			return evalNull, true, fmt.Errorf("%s needs arguments", name)
+		}
+		best, have := 0.0, false
+		for i := range args {
+			f, ok := n(i)
+			if !ok {
+				continue
+			}
+			if !have || name == "max" && f > best || name == "min" && f < best {
+				best, have = f, true
+			}
+		}
+		if !have {
+			return evalNull, true, nil
+		}
+		return evalNum(best), true, nil
+	case "len":
+		if err := arity(1, 1); err != nil {
+			return evalNull, true, err
+		}
+		s, ok := args[0].first()
+		if !ok {
+			return evalNull, true, nil
+		}
+		return evalNum(float64(len([]rune(s)))), true, nil
+	case "replace":
+		if err := arity(3, 3); err != nil {
+			return evalNull, true, err
+		}
+		p, pok := args[1].first()
+		r, rok := args[2].first()
+		if args[0].null || !pok || !rok {
+			return evalNull, true, nil
+		}
+		re, err := compileCached(p)
+		if err != nil {
+			return evalNull, true, err
+		}
+		// Splunk applies replace to every value of a multivalue field; \1 is a group.
+		repl := splunkGroupRef.ReplaceAllString(r, "$${$1}")
+		out := make([]string, len(args[0].mv))
+		for i, s := range args[0].mv {
+			out[i] = re.ReplaceAllString(s, repl)
+		}
+		return evalValue{mv: out}, true, nil
+	case "mvjoin":
+		if err := arity(2, 2); err != nil {
+			return evalNull, true, err
+		}
+		sep, _ := args[1].first()
+		if args[0].null {
+			return evalNull, true, nil
+		}
+		return evalStr(strings.Join(args[0].mv, sep)), true, nil
+	case "mvappend":
+		var out []string
+		for _, a := range args {
+			if !a.null && !a.isBool {
+				out = append(out, a.mv...)
+			}
+		}
+		if len(out) == 0 {
+			return evalNull, true, nil
+		}
+		return evalValue{mv: out}, true, nil
+	case "mvdedup":
+		if err := arity(1, 1); err != nil {
+			return evalNull, true, err
+		}
+		if args[0].null {
+			return evalNull, true, nil
+		}
+		var out []string
+		for _, s := range args[0].mv {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+		return evalValue{mv: out}, true, nil
+	}
+	return evalNull, false, nil
+}
+
+// compiledRegexps caches the patterns eval compiles: a scheduled day of alerts evaluates the
+// same few patterns on every row.
+var compiledRegexps sync.Map
+
+func compileCached(p string) (*regexp.Regexp, error) {
+	if re, ok := compiledRegexps.Load(p); ok {
+		return re.(*regexp.Regexp), nil
+	}
+	re, err := regexp.Compile(p)
+	if err == nil {
+		compiledRegexps.Store(p, re)
+	}
+	return re, err
+}
+
+var splunkGroupRef = regexp.MustCompile(`\\(\d)`)
 
 // likePattern turns an SPL like() pattern (% any run, _ one character) into a regexp.
 func likePattern(p string) *regexp.Regexp {
@@ -351,10 +579,13 @@ type evalParser struct {
 // operators and punctuation.
 func tokenizeEval(s string) ([]string, error) {
 	var toks []string
+	isName := func(c byte) bool {
+		return unicode.IsLetter(rune(c)) || unicode.IsDigit(rune(c)) || c == '_'
+	}
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
-		case c == ' ' || c == '\t' || c == '\n':
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
 			i++
 		case c == '"' || c == '\'':
 			j := i + 1
@@ -369,15 +600,26 @@ func tokenizeEval(s string) ([]string, error) {
 			}
 			toks = append(toks, s[i:j+1])
 			i = j + 1
-		case strings.HasPrefix(s[i:], "==") || strings.HasPrefix(s[i:], "!="):
+		case strings.HasPrefix(s[i:], "==") || strings.HasPrefix(s[i:], "!=") ||
+			strings.HasPrefix(s[i:], "<=") || strings.HasPrefix(s[i:], ">="):
 			toks = append(toks, s[i:i+2])
 			i += 2
-		case strings.ContainsRune("(),=", rune(c)):
+		case strings.ContainsRune("(),=<>+-*/%", rune(c)):
 			toks = append(toks, string(c))
 			i++
-		case unicode.IsLetter(rune(c)) || unicode.IsDigit(rune(c)) || c == '_' || c == '-':
+		case c == '.' && (i+1 >= len(s) || !unicode.IsDigit(rune(s[i+1]))):
+			toks = append(toks, ".") // text concatenation
+			i++
+		case unicode.IsDigit(rune(c)) || c == '.':
 			j := i
-			for j < len(s) && (unicode.IsLetter(rune(s[j])) || unicode.IsDigit(rune(s[j])) || s[j] == '_' || s[j] == '-') {
+			for j < len(s) && (unicode.IsDigit(rune(s[j])) || s[j] == '.') {
+				j++
+			}
+			toks = append(toks, s[i:j])
+			i = j
+		case isName(c):
+			j := i
+			for j < len(s) && isName(s[j]) {
 				j++
 			}
 			toks = append(toks, s[i:j])
@@ -439,19 +681,67 @@ func (p *evalParser) not() (evalExpr, error) {
 }
 
 func (p *evalParser) cmp() (evalExpr, error) {
-	l, err := p.primary()
+	l, err := p.additive()
 	if err != nil {
 		return nil, err
 	}
-	if op := p.peek(); op == "==" || op == "=" || op == "!=" {
+	switch op := p.peek(); op {
+	case "==", "=", "!=", "<", "<=", ">", ">=":
 		p.pos++
-		r, err := p.primary()
+		r, err := p.additive()
 		if err != nil {
 			return nil, err
 		}
 		return evalBinary{op: op, l: l, r: r}, nil
 	}
 	return l, nil
+}
+
+// additive parses + - and . (text concatenation), which bind looser than * / %.
+func (p *evalParser) additive() (evalExpr, error) {
+	l, err := p.multiplicative()
+	for err == nil && (p.peek() == "+" || p.peek() == "-" || p.peek() == ".") {
+		op := p.peek()
+		p.pos++
+		var r evalExpr
+		if r, err = p.multiplicative(); err == nil {
+			l = evalBinary{op: op, l: l, r: r}
+		}
+	}
+	return l, err
+}
+
+func (p *evalParser) multiplicative() (evalExpr, error) {
+	l, err := p.unary()
+	for err == nil && (p.peek() == "*" || p.peek() == "/" || p.peek() == "%") {
+		op := p.peek()
+		p.pos++
+		var r evalExpr
+		if r, err = p.unary(); err == nil {
+			l = evalBinary{op: op, l: l, r: r}
+		}
+	}
+	return l, err
+}
+
+// unary reads a leading minus: a negative number, or 0 - x.
+func (p *evalParser) unary() (evalExpr, error) {
+	if p.peek() != "-" {
+		return p.primary()
+	}
+	p.pos++
+	x, err := p.unary()
+	if err != nil {
+		return nil, err
+	}
+	if lit, ok := x.(evalLit); ok {
+		if s, ok := lit.v.first(); ok {
+			if _, num := evalNumber(s); num {
+				return evalLit{evalStr("-" + s)}, nil
+			}
+		}
+	}
+	return evalBinary{op: "-", l: evalLit{evalStr("0")}, r: x}, nil
 }
 
 func (p *evalParser) primary() (evalExpr, error) {
@@ -475,7 +765,7 @@ func (p *evalParser) primary() (evalExpr, error) {
 		return evalLit{evalStr(unescapeEval(t[1 : len(t)-1]))}, nil
 	case t[0] == '\'':
 		return evalField{name: t[1 : len(t)-1]}, nil
-	case unicode.IsDigit(rune(t[0])) || t[0] == '-':
+	case unicode.IsDigit(rune(t[0])) || t[0] == '.':
 		return evalLit{evalStr(t)}, nil
 	}
 	if p.peek() != "(" {
@@ -507,6 +797,7 @@ func TestEvalSubset(t *testing.T) {
 		"eventType":            {"user.session.start"},
 		"source":               {"okta:acme.okta.com"},
 		"x":                    {"userXsession"},
+		"ten":                  {"10"},
 	}
 	tests := []struct{ expr, want string }{
 		{`mvindex('target{}.alternateId', mvfind('target{}.type', "^User$"))`, "bob@example.com"},
@@ -520,6 +811,24 @@ func TestEvalSubset(t *testing.T) {
 		{`case(missing=="x", "a")`, "<null>"},
 		{`if(missing=="x" OR eventType!="y", "t", "f")`, "t"},
 		{`if(NOT isnull(missing) AND true(), "t", "f")`, "f"},
+		{`if(10 > 9, "t", "f")`, "t"},        // numbers compare as numbers...
+		{`if(ten > 9, "t", "f")`, "t"},       // ...and so do fields that hold numbers
+		{`if("abc" < "abd", "t", "f")`, "t"}, // text compares as text
+		{`if(2 == 2.0, "t", "f")`, "t"},
+		{`1 + 2 * 3 - 4 / 2`, "5"},
+		{`-1 + 3`, "2"},
+		{`(1709720100.5 - 1709719800) / 60`, "5.008333333333334"},
+		{`round((1709720100.5 - 1709719800) / 60)`, "5"},
+		{`floor(3599 / 3600)`, "0"},
+		{`"a" . 1 . "b"`, "a1b"},
+		{`"a" + "b"`, "ab"},
+		{`missing + 1`, "<null>"},
+		{`mvcount('target{}.type')`, "2"},
+		{`mvcount(missing)`, "<null>"},
+		{`replace("Chrome/122.0.6261.94 Safari/537.36", "[0-9][0-9._]*", "")`, "Chrome/ Safari/"},
+		{`replace("ab", "(a)(b)", "\\2\\1")`, "ba"},
+		{`mvindex('target{}.type', -1)`, "User"},
+		{`if(mvfind('target{}.type', "^User$") >= 1, "t", "f")`, "t"},
 	}
 	for _, tt := range tests {
 		e, err := parseEval(tt.expr)
