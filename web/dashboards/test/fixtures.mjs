@@ -219,7 +219,13 @@ export function build(data) {
     // Alerts fired: the app's alerts (savedsearches.conf) firing where the data would trigger
     // them: a burst of failed sign-ins, an MFA prompt storm, an abandoned recovery, an input error.
     const alerts = alertStanzas();
-    const pick = (re) => alerts.find((a) => re.test(a.name)) || alerts[0];
+    const pick = (re) => {
+        const a = alerts.find((x) => re.test(x.name));
+        if (!a) {
+            throw new Error(`no alert in default/savedsearches.conf matches ${re}`);
+        }
+        return a;
+    };
     const fired = [];
     const fire = (re, t) => {
         const a = pick(re);
@@ -233,8 +239,8 @@ export function build(data) {
         }
     }
     seqs.filter((s) => s.mfa_sent >= 3 && s.mfa_verified === 0).forEach((s) => fire(/mfa fatigue/i, s.end));
-    seqs.filter((s) => s.flow === 'sspr' && s.status !== 'success').forEach((s) => fire(/password reset/i, s.end + HOUR));
-    seqs.filter((s) => s.flow === 'unlock' && s.status !== 'success').forEach((s) => fire(/unlock/i, s.end + HOUR));
+    seqs.filter((s) => s.flow === 'sspr' && s.status !== 'success').forEach((s) => fire(/abandoned recovery/i, s.end + HOUR));
+    seqs.filter((s) => s.flow === 'unlock' && s.status !== 'success').forEach((s) => fire(/abandoned recovery/i, s.end + HOUR));
     data.inputLog.filter((l) => /^ERROR /.test(l)).forEach(() => fire(/input error/i, now - 600));
     const inWindow = fired.filter((f) => Date.parse(f._time) / 1000 <= now);
     ov.ds_alerts = frame(inWindow, ['_time', 'alert', 'severity', 'sid']);
