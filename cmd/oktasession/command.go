@@ -8,15 +8,30 @@ import (
 	"github.com/oktasight/oktasight/app/session"
 )
 
-// inputFields are the fields the command reads: the Okta JSON, the names Splunk extracts from
-// it, and the compact records of the map phase. Declaring them lets splunkd skip the rest.
-var inputFields = append([]string{
-	"_time", "_raw", "eventType", "uuid", "published",
-	"actor.id", "actor.type", "actor.alternateId", "actor.displayName",
-	"target{}.id", "target{}.type", "target{}.alternateId", "target{}.displayName",
-	"client.ipAddress", "client.userAgent.rawUserAgent", "authenticationContext.externalSessionId",
-	"outcome.result", "outcome.reason", "debugContext.debugData.factor",
-}, session.CompactFields...)
+// What each phase asks splunkd for in required_fields, the least it must extract and ship.
+//
+// The map phase reads the Okta JSON in _raw (and _time, which every event has, should an
+// event lack published): splunkd ships _raw anyway and need extract nothing. Asking for
+// eventType, actor.id, target{}.type, ... instead (or as well) would make every indexer run
+// the sourcetype's search-time JSON extraction (KV_MODE = json) over each 2 KB event, and its
+// target{}.* lists come as parallel multivalues that stop lining up as soon as one target lacks
+// a member; the JSON keeps each target's members together.
+//
+// input=fields is for searches that have already reduced events to fields (| inputlookup,
+// | table): the map phase then asks for Splunk's names of the Okta fields instead of _raw.
+//
+// The reduce reads only the compact records the map phase wrote.
+var (
+	mapRawFields    = []string{"_raw", "_time"}
+	mapFieldsFields = []string{
+		"_time", "eventType", "uuid", "published",
+		"actor.id", "actor.type", "actor.alternateId", "actor.displayName",
+		"target{}.id", "target{}.type", "target{}.alternateId", "target{}.displayName",
+		"client.ipAddress", "client.userAgent.rawUserAgent", "authenticationContext.externalSessionId",
+		"outcome.result", "outcome.reason", "debugContext.debugData.factor",
+	}
+	reduceFields = session.CompactFields
+)
 
 // command is oktasession as an SCP v2 command. One process serves one phase:
 //   - phase=map (streaming, on the indexers): each Okta event in, its compact record out;
@@ -45,8 +60,10 @@ func (c *command) GetInfo(info *scp.Info) (*scp.GetInfoReply, error) {
 	}
 	c.p, c.x = p, newExtractor()
 	switch {
+	case p.phase == "map" && p.input == inputFields:
+		return &scp.GetInfoReply{Type: scp.Streaming, RequiredFields: mapFieldsFields}, nil
 	case p.phase == "map":
-		return &scp.GetInfoReply{Type: scp.Streaming, RequiredFields: inputFields}, nil
+		return &scp.GetInfoReply{Type: scp.Streaming, RequiredFields: mapRawFields}, nil
 	case p.opts.Mode == session.ModeEvents:
 		c.held = newHeldRows()
 		c.eng = session.New(p.opts, nil, c.held.assign)
@@ -55,7 +72,7 @@ func (c *command) GetInfo(info *scp.Info) (*scp.GetInfoReply, error) {
 	default:
 		c.eng = session.New(p.opts, c.emit, nil)
 		preop := strings.Join(append([]string{"oktasession", "phase=map"}, p.rest...), " ")
-		return &scp.GetInfoReply{Type: scp.Reporting, StreamingPreop: preop, RequiredFields: inputFields}, nil
+		return &scp.GetInfoReply{Type: scp.Reporting, StreamingPreop: preop, RequiredFields: reduceFields}, nil
 	}
 }
 
