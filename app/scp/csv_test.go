@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -244,6 +246,33 @@ func FuzzRowReader(f *testing.F) {
 			}
 			if fmt.Sprintf("%q %q", fast.cells, fast.Line()) != fmt.Sprintf("%q %q", slow.cells, slow.Line()) {
 				t.Fatalf("row %d: fast %q %q, slow %q %q", fast.Row(), fast.cells, fast.Line(), slow.cells, slow.Line())
+			}
+		}
+
+		// A body read as a stream, in pieces of any size through a window of any size, reads
+		// as the whole body does.
+		for _, win := range []int{1, 7, 64} {
+			for _, src := range []io.Reader{iotest.OneByteReader(bytes.NewReader(body)), iotest.HalfReader(bytes.NewReader(body)), bytes.NewReader(body)} {
+				whole, streamed := RowReader{}, RowReader{window: win}
+				errWhole, errStreamed := whole.Reset(body), streamed.ResetReader(src, 0)
+				if fmt.Sprint(errWhole) != fmt.Sprint(errStreamed) {
+					t.Fatalf("window %d: Reset: whole %v, streamed %v", win, errWhole, errStreamed)
+				}
+				if errWhole == nil && string(whole.Header()) != string(streamed.Header()) {
+					t.Fatalf("window %d: header: whole %q, streamed %q", win, whole.Header(), streamed.Header())
+				}
+				for errWhole == nil {
+					okWhole, okStreamed := whole.Next(), streamed.Next()
+					if okWhole != okStreamed || fmt.Sprint(whole.Err()) != fmt.Sprint(streamed.Err()) {
+						t.Fatalf("window %d: row %d: whole %v %v, streamed %v %v", win, whole.Row(), okWhole, whole.Err(), okStreamed, streamed.Err())
+					}
+					if !okWhole {
+						break
+					}
+					if fmt.Sprintf("%q %q", whole.cells, whole.Line()) != fmt.Sprintf("%q %q", streamed.cells, streamed.Line()) {
+						t.Fatalf("window %d: row %d: whole %q %q, streamed %q %q", win, whole.Row(), whole.cells, whole.Line(), streamed.cells, streamed.Line())
+					}
+				}
 			}
 		}
 

@@ -78,9 +78,6 @@ func (c *command) GetInfo(info *scp.Info) (*scp.GetInfoReply, error) {
 
 // Execute feeds one chunk of rows.
 func (c *command) Execute(req *scp.Request, w *scp.RowWriter) error {
-	if fitChunk != nil {
-		fitChunk(len(req.Body))
-	}
 	c.w = w
 	r := req.Rows
 	if r.NumFields() == 0 {

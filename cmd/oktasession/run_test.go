@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -583,21 +584,6 @@ func TestEpochMillis(t *testing.T) {
 	assert.Equal(t, "1717200000.050", string(formatMillis(nil, 1717200000050)))
 }
 
-func TestLimitFor(t *testing.T) {
-	tests := []struct {
-		body int
-		want int64
-	}{
-		{0, memoryLimit},
-		{11 << 20, memoryLimit}, // a fields-only chunk of 50 000 rows
-		{memoryLimit / 4, memoryLimit},
-		{105 << 20, memoryLimit + 210<<20}, // 50 000 rows of 2 KB _raw
-	}
-	for _, tc := range tests {
-		assert.Equal(t, tc.want, limitFor(tc.body), "body %d", tc.body)
-	}
-}
-
 func TestProcs(t *testing.T) {
 	tests := []struct {
 		env  string
@@ -615,4 +601,36 @@ func TestProcs(t *testing.T) {
 			return ""
 		}), "GOMAXPROCS=%q", tc.env)
 	}
+}
+
+// TestLyingChunkHeaderAllocatesWhatArrives: a chunk header that declares a 1 GiB body of
+// which 5 MiB arrive before the stream ends must cost memory for what arrived (the rows are
+// read as they come), and end the search with an error that says the body was cut short.
+func TestLyingChunkHeaderAllocatesWhatArrives(t *testing.T) {
+	evs := loadEvents(t)
+	var body []byte
+	for len(body) < 5<<20 {
+		body = append(body, rowsBody(t, evs, true)...)
+	}
+	meta := []byte(`{"action":"execute","finished":true}`)
+	in := append(getinfoChunk(t, "phase=map"), fmt.Sprintf("chunked 1.0,%d,%d\n", len(meta), 1<<30-1)...)
+	in = append(append(in, meta...), body...)
+
+	var out, errOut bytes.Buffer
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	code := Run(context.Background(), nil, bytes.NewReader(in), &out, &errOut)
+	runtime.ReadMemStats(&after)
+	assert.Equal(t, 0, code)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(64<<20), "allocated %d MiB", (after.TotalAlloc-before.TotalAlloc)>>20)
+
+	cr := scp.NewChunkReader(&out)
+	_, _, err := cr.Next() // getinfo reply
+	require.NoError(t, err)
+	m, _, err := cr.Next()
+	require.NoError(t, err)
+	assert.Contains(t, string(m), `"finished":true`)
+	assert.Contains(t, string(m), "ERROR")
+	assert.Contains(t, string(m), "unexpected EOF")
 }
