@@ -69,6 +69,27 @@ type RowReader struct {
 	win    []byte    // the window's buffer, kept from body to body
 	short  bool      // the last parse failed for want of bytes (a quote not closed yet)
 	window int       // the smallest window, streamWindow when 0 (tests make it tiny)
+
+	// The column whose cells are returned verbatim (Verbatim), -1 for none, and its scanner.
+	vcol  int
+	vscan CellScanner
+}
+
+// A CellScanner reads a quoted cell in place for a RowReader: given the bytes in hand and
+// the index of the cell's opening quote, it returns the index just past the cell's closing
+// quote (the first quote inside that is not doubled), or -1 to let the reader find it. It
+// may keep what it read: a command that parses a cell (JSON in _raw) can do it while the end
+// is looked for, instead of in a second pass.
+type CellScanner interface {
+	ScanCell(b []byte, open int) int
+}
+
+// Verbatim makes the reader return the cells of column col (as Columns returns it) exactly
+// as the body holds them: a quoted cell with its quotes, quotes inside still doubled; a bare
+// cell as it is. sc, when not nil, finds the end of the quoted ones. It lasts until the next
+// Reset, so a caller sets it after reading a chunk's header.
+func (r *RowReader) Verbatim(col int, sc CellScanner) {
+	r.vcol, r.vscan = col, sc
 }
 
 // Reset starts reading body, consuming its header row. An empty body has no fields and no rows.
@@ -106,6 +127,7 @@ func (r *RowReader) minWindow() int {
 }
 
 func (r *RowReader) reset(body []byte) error {
+	r.vcol, r.vscan = -1, nil
 	r.body, r.pos, r.row, r.err, r.ncols, r.header = body, 0, -1, nil, 0, r.header[:0]
 	r.fields = r.fields[:0]
 	if r.index == nil {
@@ -327,6 +349,9 @@ func (r *RowReader) parseRecord(start int) bool {
 				break
 			}
 			cell := b[cellStart:j]
+			if len(r.cells) == r.vcol {
+				cell, esc = b[cellStart-1:j+1:j+1], false
+			}
 			if esc {
 				s := len(r.scratch)
 				for len(cell) > 0 {
@@ -416,7 +441,13 @@ func (r *RowReader) fastRecord(start int) bool {
 				return false
 			}
 			j = i + 1 + k
-			if j+1 < len(b) && b[j+1] == '"' {
+			if len(cells) == r.vcol {
+				// The verbatim column (JSON in _raw): as it is, read by its scanner.
+				if j = r.verbatimEnd(i); j < 0 {
+					return false
+				}
+				cells = append(cells, b[i:j:j])
+			} else if j+1 < len(b) && b[j+1] == '"' {
 				// Doubled quotes (JSON in _raw): unescaped into the scratch space.
 				var cell []byte
 				if cell, j = r.escapedCell(i); j < 0 {
@@ -496,6 +527,29 @@ func (r *RowReader) escapedCell(i int) ([]byte, int) {
 		}
 		r.scratch = append(r.scratch, b[seg:j]...)
 		return r.scratch[s:len(r.scratch):len(r.scratch)], j + 1
+	}
+}
+
+// verbatimEnd returns the index just past the quoted cell at body[i] in the verbatim column,
+// -1 when its closing quote is not in hand.
+func (r *RowReader) verbatimEnd(i int) int {
+	if r.vscan != nil {
+		if j := r.vscan.ScanCell(r.body, i); j > i {
+			return j
+		}
+	}
+	b := r.body
+	for j := i + 1; ; {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return -1
+		}
+		j += k + 1
+		if j < len(b) && b[j] == '"' {
+			j++
+			continue
+		}
+		return j
 	}
 }
 

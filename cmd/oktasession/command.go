@@ -46,7 +46,7 @@ type command struct {
 	ev  session.Event
 	w   *scp.RowWriter // the reply being built, set during Execute and Finish
 
-	stats struct{ rows, notOkta, noTime int }
+	stats struct{ rows, notOkta, noTime, skipped int }
 	held  *heldRows // mode=events
 
 	timeBuf []byte
@@ -63,6 +63,9 @@ func (c *command) GetInfo(info *scp.Info) (*scp.GetInfoReply, error) {
 	case p.phase == "map" && p.input == inputFields:
 		return &scp.GetInfoReply{Type: scp.Streaming, RequiredFields: mapFieldsFields}, nil
 	case p.phase == "map":
+		// The map phase drops events no flow uses: their JSON is read no further than their
+		// eventType.
+		c.x.rr.Skip = unsequenced
 		return &scp.GetInfoReply{Type: scp.Streaming, RequiredFields: mapRawFields}, nil
 	case p.opts.Mode == session.ModeEvents:
 		c.held = newHeldRows()
@@ -141,9 +144,15 @@ func (c *command) row() bool {
 	case rowNoTime:
 		c.stats.noTime++
 		return false
+	case rowSkipped:
+		c.stats.skipped++
+		return false
 	}
 	return true
 }
+
+// unsequenced reports whether no flow uses events of this type.
+func unsequenced(eventType string) bool { return !session.Sequenced(eventType) }
 
 // emit writes a sequence into the current reply.
 func (c *command) emit(s *session.Sequence) {
@@ -210,8 +219,8 @@ func (c *command) report(w *scp.RowWriter) {
 	if c.eng != nil {
 		st = c.eng.Stats()
 	}
-	w.Message(scp.LevelDebug, fmt.Sprintf("oktasession: rows=%d not_okta=%d no_time=%d sequenced=%d sequences=%d ignored=%d no_key=%d unowned=%d late=%d forced=%d",
-		c.stats.rows, c.stats.notOkta, c.stats.noTime, st.Sequenced, st.Sequences, st.Ignored, st.NoKey, st.Unowned, st.Late, st.Forced))
+	w.Message(scp.LevelDebug, fmt.Sprintf("oktasession: rows=%d not_okta=%d no_time=%d skipped=%d sequenced=%d sequences=%d ignored=%d no_key=%d unowned=%d late=%d forced=%d",
+		c.stats.rows, c.stats.notOkta, c.stats.noTime, c.stats.skipped, st.Sequenced, st.Sequences, st.Ignored, st.NoKey, st.Unowned, st.Late, st.Forced))
 	if c.stats.rows > 0 && c.stats.notOkta == c.stats.rows {
 		w.Message(scp.LevelWarn, "oktasession: no Okta System Log events in the input: it needs _raw with Okta JSON, or the fields eventType, actor.id, actor.type, target{}.id, target{}.type, _time")
 	}
