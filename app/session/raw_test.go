@@ -275,18 +275,32 @@ func TestExtractorSharesLowCardinalityStrings(t *testing.T) {
 	}
 }
 
-func TestPlainEndFindsEveryStopByte(t *testing.T) {
+// TestStrStopsAtEveryStopByte checks str's word-at-a-time scan: in a string of high bytes (as
+// in UTF-8) in a CSV cell, whatever byte sits wherever, it stops at a quote (the string's end
+// when doubled, else the cell's, an error), a backslash (here a bad escape) or a control
+// character, and at nothing else.
+func TestStrStopsAtEveryStopByte(t *testing.T) {
 	for c := range 256 {
-		stop := c == '"' || c == '\\' || c < 0x20
 		for n := 1; n <= 20; n++ {
 			for at := range n {
-				b := bytes.Repeat([]byte{0xC3}, n) // high bytes, as in UTF-8, are plain
-				b[at] = byte(c)
-				want := n
-				if stop {
-					want = at
+				b := append(append([]byte(`""`), bytes.Repeat([]byte{0xC3}, n)...), `""`...)
+				b[2+at] = byte(c)
+				var p rawParser
+				p.begin(b)
+				e, next, _ := p.str(2)
+				switch {
+				case c == '"' && at == n-1:
+					require.Equal(t, 2+at, e, "quote at %d of %d", at, n)
+					require.Equal(t, 4+at, next)
+				case c == '\\' && at == n-1:
+					require.Equal(t, -1, next, "an escaped closing quote")
+					require.Equal(t, len(b), p.at)
+				case c == '"' || c == '\\' || c < 0x20:
+					require.Equal(t, -1, next, "byte %#x at %d of %d", c, at, n)
+					require.Equal(t, 2+at, p.at, "byte %#x at %d of %d", c, at, n)
+				default:
+					require.Equal(t, 2+n, e, "byte %#x at %d of %d", c, at, n)
 				}
-				require.Equal(t, want, plainEnd(b, 0), "byte %#x at %d of %d", c, at, n)
 			}
 		}
 	}
