@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -227,4 +228,16 @@ func FuzzFromRowCells(f *testing.F) {
 		var fast, general Extractor
 		checkLayouts(t, rand.New(rand.NewPCG(seed, 1)), &fast, &general, fields, fmt.Sprint(seed))
 	})
+}
+
+func TestParseMillis(t *testing.T) {
+	for _, s := range []string{"1717200000123", "0", "-86400000", "123456789012345678", "1234567890123456789", "", "-", "+5", "12a", " 1", "1.5"} {
+		want, err := strconv.ParseInt(s, 10, 64)
+		ok := err == nil && !strings.HasPrefix(s, "+") && len(strings.TrimPrefix(s, "-")) <= 18
+		got, gotOK := parseMillis([]byte(s))
+		require.Equal(t, ok, gotOK, s)
+		if ok {
+			require.Equal(t, want, got, s)
+		}
+	}
 }
