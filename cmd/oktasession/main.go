@@ -14,29 +14,12 @@ import (
 )
 
 // memoryLimit is the soft limit on the Go runtime's memory unless GOMEMLIMIT says otherwise.
-// splunkd runs one process per search and the live heap stays flat (about 32 MB at 5 M
-// fields-only events: the chunk in hand, the reply being built, the open flows), so the
-// collector works a little harder instead of letting the heap double. The binary, stacks and
-// freed pages not yet returned come on top, and vary from run to run: at 5 M events 52 MiB
-// gives peaks of 53 to 61 MiB RSS where 56 MiB gave 62 to 65. On one P (see procs) a cycle
-// costs about 2 ms of CPU, so the 11 more cycles per 5 M events cost about 20 ms in 13 s
-// (GODEBUG=gctrace=1); with two Ps, whose idle mark worker spun through every cycle, 52 MiB
-// cost 10% more CPU.
+// splunkd runs one process per search and the live heap stays small: request bodies are read
+// as a stream through a window of a few hundred KiB, and what remains is the reply being built
+// and the open flows. The collector works a little harder instead of letting the heap double.
+// The binary, stacks and freed pages not yet returned come on top. On one P (see procs) a
+// cycle costs about 2 ms of CPU.
 const memoryLimit = 52 << 20
-
-// limitFor returns the soft memory limit for a process that holds a chunk body of n bytes.
-// A body of more than a quarter of memoryLimit (full _raw events: 50 000 rows of 2 KB are
-// about 100 MB) raises it to leave room for twice the body, or the collector would run
-// without pause under a limit the live heap alone exceeds.
-func limitFor(n int) int64 {
-	if n <= memoryLimit/4 {
-		return memoryLimit
-	}
-	return memoryLimit + 2*int64(n)
-}
-
-// fitChunk is called with each chunk's body length; main sets it when the limit is ours.
-var fitChunk func(n int)
 
 // procs returns the number of Ps to run with unless GOMAXPROCS (getenv's answer) says
 // otherwise: 1, as the command is one goroutine. With a second P the collector's idle mark
@@ -53,14 +36,7 @@ func procs(getenv func(string) string) int {
 func main() {
 	runtime.GOMAXPROCS(procs(os.Getenv))
 	if os.Getenv("GOMEMLIMIT") == "" {
-		limit := int64(memoryLimit)
-		debug.SetMemoryLimit(limit)
-		fitChunk = func(n int) {
-			if l := limitFor(n); l > limit {
-				limit = l
-				debug.SetMemoryLimit(limit)
-			}
-		}
+		debug.SetMemoryLimit(memoryLimit)
 	}
 	growPipes()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
