@@ -46,7 +46,10 @@ type Config struct {
 	// poller sleeps PollInterval and asks for the same next link again, until ctx ends.
 	ExitWhenCaughtUp bool
 	// StatsEvery is how often a stats line is logged while catching up; the line is also
-	// written at each catch-up. Default one minute.
+	// written at each catch-up. Default one minute. It is not an input setting: once caught up
+	// the line comes every poll anyway; the dashboards chart 5-minute spans and the alerts look
+	// back 15 to 30 minutes, so a shorter period only adds lines to _internal, and a longer one
+	// would hide a long catch-up's lag from the lag alert.
 	StatsEvery time.Duration
 	// StopGrace is how long a stop lets the page in hand keep being written: a sink retrying an
 	// unreachable HEC gives the page up then (unsaved, so it is read again at the next start)
