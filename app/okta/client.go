@@ -35,6 +35,12 @@ type Config struct {
 	Rand         func() float64 // jitter source in [0,1); nil: math/rand/v2
 	// RequestTimeout bounds one attempt, reading the body included; default 2m.
 	RequestTimeout time.Duration
+	// MaxAttempts bounds the attempts of one Fetch; 0: no bound but the context's.
+	MaxAttempts int
+	// FailFast ends a Fetch at once on a ConnectFault (no such host, connection refused, an
+	// untrusted certificate, no TLS), for a caller with a person waiting; otherwise they are
+	// retried like any network error.
+	FailFast bool
 }
 
 // MaxPageBytes bounds a page body (after gzip): a larger answer is refused as a *BodyError
@@ -68,6 +74,8 @@ type Client struct {
 	maxBack  time.Duration
 	rand     func() float64
 	attemptT time.Duration
+	attempts int
+	failFast bool
 
 	mu    sync.Mutex
 	pace  pacer
@@ -152,6 +160,7 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		org: org, pct: cfg.RateLimitPct, log: cfg.Logger, clock: cfg.Clock, ua: cfg.UserAgent,
 		maxBack: cfg.MaxBackoff, rand: cfg.Rand, attemptT: cfg.RequestTimeout, bodies: make(chan *[]byte, 4),
+		attempts: cfg.MaxAttempts, failFast: cfg.FailFast,
 	}
 	c.pace.pct = c.pct
 	if c.log == nil {

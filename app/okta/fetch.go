@@ -102,6 +102,15 @@ func (c *Client) fetch(ctx context.Context, rawURL string, ahead bool) (*Page, e
 		}
 		last = r.err
 		wait := c.retryWait(n, r)
+		if c.attempts > 0 && n >= c.attempts {
+			return nil, fmt.Errorf("okta: GET %s: %w after %d attempts: %w", where, ErrGaveUp, n, last)
+		}
+		if d, ok := ctx.Deadline(); ok && time.Until(d) < wait {
+			// Waiting would only end in the deadline (real time, as contexts keep it): say
+			// what the last attempt got now.
+			return nil, fmt.Errorf("okta: GET %s: %w after %d attempts: the next would be in %s, past the deadline: %w",
+				where, ErrGaveUp, n, wait.Round(time.Second), last)
+		}
 		c.log.Warn("oktainput retry", "attempt", n, "status", r.status, "errorId", r.errorID,
 			"wait", wait, "url", where, "error", r.err.Error())
 		c.mu.Lock()
@@ -112,6 +121,11 @@ func (c *Client) fetch(ctx context.Context, rawURL string, ahead bool) (*Page, e
 		}
 	}
 }
+
+// ErrGaveUp is wrapped, with the last attempt's error, by the error of a Fetch that stopped
+// retrying before its context ended: Config.MaxAttempts were made, or the next attempt was due
+// after the context's deadline.
+var ErrGaveUp = errors.New("gave up")
 
 // early is a request sent before anyone asked for it: the next page of a page in hand.
 type early struct {
@@ -224,6 +238,8 @@ func (c *Client) attempt(ctx context.Context, u *url.URL, where string) (*body, 
 		case errors.As(err, &auth) && !auth.Temporary():
 			// The auth transport could not get a credential and says retrying will not help
 			// (a wrong key, a missing grant): stop with its message.
+			return nil, result{err: err}
+		case c.failFast && ClassifyConnect(err).Fault != FaultNone:
 			return nil, result{err: err}
 		}
 		return nil, result{err: err, retry: true}

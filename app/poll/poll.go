@@ -46,7 +46,10 @@ type Config struct {
 	// poller sleeps PollInterval and asks for the same next link again, until ctx ends.
 	ExitWhenCaughtUp bool
 	// StatsEvery is how often a stats line is logged while catching up; the line is also
-	// written at each catch-up. Default one minute.
+	// written at each catch-up. Default one minute. It is not an input setting: once caught up
+	// the line comes every poll anyway; the dashboards chart 5-minute spans and the alerts look
+	// back 15 to 30 minutes, so a shorter period only adds lines to _internal, and a longer one
+	// would hide a long catch-up's lag from the lag alert.
 	StatsEvery time.Duration
 	// StopGrace is how long a stop lets the page in hand keep being written: a sink retrying an
 	// unreachable HEC gives the page up then (unsaved, so it is read again at the next start)
@@ -102,15 +105,37 @@ type cycle struct {
 	lastPublished       time.Time
 	started             time.Time
 	base                okta.Stats
+	// logged is set by a stats line and cleared when the next request starts: a run that ends
+	// with it clear writes one more line, so the last line always says where the input stopped.
+	logged bool
+	// newest is the publication time of the newest event delivered, by this run or an earlier
+	// one (the checkpoint), or the start of the query when none was; zero when unknown. It is
+	// the lag of a line that delivered nothing and has not caught up: a stuck input.
+	newest time.Time
 }
 
 // Run polls until ctx ends (returning nil: a stop is not an error), or, with ExitWhenCaughtUp,
 // until Okta has nothing more. It returns an error when it cannot go on: a checkpoint that
 // cannot be read or saved, a sink that fails, or an Okta error that retrying cannot fix.
 func (p *Poller) Run(ctx context.Context) error {
+	c := cycle{started: p.clock.Now(), base: p.client.Stats()}
+	// Whatever ends the run (a stop while a request waits to be retried, an error that stops
+	// the input, a checkpoint that cannot be read), its last stats line says so, with
+	// caught_up=false: the ingest-health dashboard reads each input's latest line, and a stuck
+	// input must not keep showing the healthy line it wrote before. A run that ends caught up
+	// has just written that line and does not repeat it.
+	defer func() {
+		if !c.logged {
+			p.logStats(&c, false)
+		}
+	}()
 	cp, err := p.load(ctx)
 	if err != nil {
 		return err
+	}
+	c.newest = p.cfg.Since
+	if t, err := time.Parse(time.RFC3339Nano, cp.LastPublished); err == nil {
+		c.newest = t
 	}
 	seen := checkpoint.NewSeen(seenPages, seenUUIDs)
 	seen.LoadList(cp.Seen)
@@ -124,7 +149,6 @@ func (p *Poller) Run(ctx context.Context) error {
 	durable := context.WithoutCancel(ctx)
 	wctx, endWrites := p.writeContext(ctx)
 	defer endWrites()
-	c := cycle{started: p.clock.Now(), base: p.client.Stats()}
 	fresh := make([]okta.Event, 0, p.cfg.PageLimit)
 	// While a page is written and its checkpoint saved, the next one is already being fetched:
 	// still one request in flight, but Okta's response time overlaps our work instead of
@@ -144,9 +168,9 @@ func (p *Poller) Run(ctx context.Context) error {
 		// (written and saved) like the page before it, and nothing more is fetched.
 		stopping := ctx.Err() != nil
 		if stopping && ahead == nil {
-			p.logStats(&c, false)
 			return nil
 		}
+		c.logged = false
 		var page *okta.Page
 		if ahead != nil {
 			r := <-ahead
@@ -156,7 +180,6 @@ func (p *Poller) Run(ctx context.Context) error {
 		}
 		if err != nil {
 			if ctx.Err() != nil {
-				p.logStats(&c, false)
 				return nil
 			}
 			return fmt.Errorf("fetch %s: %w", redactURL(next), err)
@@ -177,7 +200,6 @@ func (p *Poller) Run(ctx context.Context) error {
 				if ctx.Err() != nil && wctx.Err() != nil {
 					p.log.Warn("oktainput stop: gave up writing the page in hand after the stop's grace; it was not checkpointed and is read again at the next start (events the sink took already are sent again)",
 						"stanza", p.cfg.Key, "events", len(fresh), "stop_grace", p.cfg.StopGrace.String(), "error", err.Error())
-					p.logStats(&c, false)
 					return nil
 				}
 				return fmt.Errorf("write %d events: %w", len(fresh), err)
@@ -188,6 +210,7 @@ func (p *Poller) Run(ctx context.Context) error {
 			cp.Events += int64(len(fresh))
 			c.events += len(fresh)
 			c.lastPublished = last.Published
+			c.newest = last.Published
 		}
 		c.pages++
 		seen.AddEvents(page.Events)
@@ -297,27 +320,37 @@ func (p *Poller) load(ctx context.Context) (*checkpoint.Checkpoint, error) {
 }
 
 // logStats writes the one health line per polling cycle that dashboards and alerts chart.
+// A value it does not know is left out rather than written as 0, which the dashboards would
+// read as a fact: the lag of an input whose checkpoint could not be read, the rate limit
+// before Okta has sent its headers.
 func (p *Poller) logStats(c *cycle, caughtUp bool) {
 	now := p.clock.Now()
 	st := p.client.Stats()
-	lag := 0.0
-	if !c.lastPublished.IsZero() {
-		lag = max(now.Sub(c.lastPublished).Seconds(), 0)
-	}
-	p.log.Info("oktainput stats",
+	attrs := []any{
 		"stanza", p.cfg.Key,
 		"org", host(p.cfg.OrgURL),
 		"events", c.events,
 		"pages", c.pages,
 		"duplicates_skipped", c.dups,
-		"lag_seconds", lag,
-		"rate_limit_limit", st.LastRate.Limit,
-		"rate_limit_remaining", st.LastRate.Remaining,
+	}
+	switch {
+	case !c.lastPublished.IsZero():
+		attrs = append(attrs, "lag_seconds", max(now.Sub(c.lastPublished).Seconds(), 0))
+	case caughtUp:
+		attrs = append(attrs, "lag_seconds", 0.0)
+	case !c.newest.IsZero():
+		attrs = append(attrs, "lag_seconds", max(now.Sub(c.newest).Seconds(), 0))
+	}
+	if st.LastRate.Valid {
+		attrs = append(attrs, "rate_limit_limit", st.LastRate.Limit, "rate_limit_remaining", st.LastRate.Remaining)
+	}
+	attrs = append(attrs,
 		"retries", st.Retries-c.base.Retries,
 		"throttled_seconds", (st.Throttled - c.base.Throttled).Seconds(),
 		"caught_up", caughtUp,
 	)
-	*c = cycle{started: now, base: st}
+	p.log.Info("oktainput stats", attrs...)
+	*c = cycle{started: now, base: st, logged: true, newest: c.newest}
 }
 
 func host(org string) string {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -459,4 +460,101 @@ func TestNewDefaultsTheStopGrace(t *testing.T) {
 	c := cfg()
 	c.StopGrace = -1
 	assert.Equal(t, time.Duration(-1), New(c, nil, nil, nil, nil, nil).cfg.StopGrace, "a negative grace is kept: no grace")
+}
+
+// statsLines returns the stats lines of a log.
+func statsLines(logs string) []string {
+	var out []string
+	for _, l := range strings.Split(logs, "\n") {
+		if strings.HasPrefix(l, "INFO oktainput stats ") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// TestRunEndsWithAStatsLine ends Run in each way it can end and checks its last stats line:
+// the dashboards read each input's latest line, so an input that stops without catching up
+// must say caught_up=false (with its real lag), and one that caught up must not repeat itself.
+func TestRunEndsWithAStatsLine(t *testing.T) {
+	now := t0.Add(time.Hour)
+	unauthorized := &okta.APIError{StatusCode: 401, Code: "E0000011", Summary: "Invalid token provided"}
+	tests := []struct {
+		name  string
+		setup func(f *fakeOkta, store *memStore, sink *recSink, cancel context.CancelFunc) (checkpoint.Store, *Config)
+		err   string // "" = Run returns nil
+		last  string // what the last stats line holds
+		lines int    // stats lines in all
+	}{
+		{"an Okta error after a page", func(f *fakeOkta, _ *memStore, _ *recSink, _ context.CancelFunc) (checkpoint.Store, *Config) {
+			f.fail = map[string]error{"u1": unauthorized}
+			return nil, nil
+		}, "E0000011", "events=3 pages=1 duplicates_skipped=0 lag_seconds=3598.000 retries=0 throttled_seconds=0.000 caught_up=false", 1},
+		{"an Okta error on the first request", func(f *fakeOkta, _ *memStore, _ *recSink, _ context.CancelFunc) (checkpoint.Store, *Config) {
+			f.fail = map[string]error{"u0": unauthorized}
+			return nil, nil
+		}, "E0000011", "events=0 pages=0 duplicates_skipped=0 lag_seconds=3600.000 retries=0 throttled_seconds=0.000 caught_up=false", 1},
+		{"a sink that fails", func(_ *fakeOkta, _ *memStore, sink *recSink, _ context.CancelFunc) (checkpoint.Store, *Config) {
+			sink.err = errors.New("broken pipe")
+			return nil, nil
+		}, "broken pipe", "events=0 pages=0 duplicates_skipped=0 lag_seconds=3600.000 retries=0 throttled_seconds=0.000 caught_up=false", 1},
+		{"a checkpoint that cannot be saved", func(_ *fakeOkta, store *memStore, _ *recSink, _ context.CancelFunc) (checkpoint.Store, *Config) {
+			store.err = errors.New("disk full")
+			return nil, nil
+		}, "disk full", "events=3 pages=1 duplicates_skipped=0 lag_seconds=3598.000 retries=0 throttled_seconds=0.000 caught_up=false", 1},
+		{"a checkpoint that cannot be read: no lag is known", func(*fakeOkta, *memStore, *recSink, context.CancelFunc) (checkpoint.Store, *Config) {
+			return &corruptStore{}, nil
+		}, "checkpoint", "events=0 pages=0 duplicates_skipped=0 retries=0 throttled_seconds=0.000 caught_up=false", 1},
+		{"a resumed input stuck on its first request: lag from the checkpoint", func(f *fakeOkta, store *memStore, _ *recSink, _ context.CancelFunc) (checkpoint.Store, *Config) {
+			f.fail = map[string]error{"u5": unauthorized}
+			store.cps = map[string]checkpoint.Checkpoint{"k": {Version: checkpoint.Version, Stanza: "k", OrgURL: "https://acme.okta.com",
+				NextURL: "u5", LastPublished: t0.Add(20 * time.Minute).Format(time.RFC3339Nano)}}
+			return nil, nil
+		}, "E0000011", "events=0 pages=0 duplicates_skipped=0 lag_seconds=2400.000 retries=0 throttled_seconds=0.000 caught_up=false", 1},
+		{"a stop while a request is out", func(f *fakeOkta, _ *memStore, _ *recSink, cancel context.CancelFunc) (checkpoint.Store, *Config) {
+			f.onFetch = func(url string) {
+				if url == "u1" {
+					cancel()
+					f.fail = map[string]error{"u1": context.Canceled}
+				}
+			}
+			return nil, nil
+		}, "", "events=3 pages=1 duplicates_skipped=0 lag_seconds=3598.000 retries=0 throttled_seconds=0.000 caught_up=false", 1},
+		{"caught up (scheduled run): one line, not repeated", func(*fakeOkta, *memStore, *recSink, context.CancelFunc) (checkpoint.Store, *Config) {
+			return nil, nil
+		}, "", "events=6 pages=3 duplicates_skipped=0 lag_seconds=3595.000 retries=0 throttled_seconds=0.000 caught_up=true", 1},
+		{"a stop while caught up and waiting: the caught-up line stands", func(*fakeOkta, *memStore, *recSink, context.CancelFunc) (checkpoint.Store, *Config) {
+			c := cfg()
+			c.ExitWhenCaughtUp = false
+			return nil, &c
+		}, "", "events=6 pages=3 duplicates_skipped=0 lag_seconds=3595.000 retries=0 throttled_seconds=0.000 caught_up=true", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			f := &fakeOkta{pages: pages(3, 3)}
+			store := &memStore{}
+			sink := &recSink{}
+			clock := &fakeClock{now: now, stopAt: 1, cancel: cancel}
+			st, c := tt.setup(f, store, sink, cancel)
+			if st == nil {
+				st = store
+			}
+			if c == nil {
+				c2 := cfg()
+				c = &c2
+			}
+			var logs bytes.Buffer
+			err := New(*c, f, st, sink, slog.New(splunklog.New(&logs, nil)), clock).Run(ctx)
+			if tt.err == "" {
+				require.NoError(t, err)
+			} else {
+				require.ErrorContains(t, err, tt.err)
+			}
+			lines := statsLines(logs.String())
+			require.Len(t, lines, tt.lines, logs.String())
+			assert.Equal(t, "INFO oktainput stats stanza=k org=acme.okta.com "+tt.last, lines[len(lines)-1])
+		})
+	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -181,17 +180,29 @@ func TestGracefulStopHasNoDuplicates(t *testing.T) {
 	stopped := 0
 	for i := 0; i < 8; i++ {
 		cmd := org.command(bin, dir)
+		// The stop comes after the input's first log line: a SIGTERM before main has
+		// installed its handler is the kernel's default kill, a crash that
+		// TestCrashSafety covers, not a graceful stop. On a loaded machine that
+		// window outlasted the old fixed 40 ms.
+		started := &firstLine{ready: make(chan struct{})}
+		cmd.Stderr = started
 		require.NoError(t, cmd.Start())
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		select {
-		case <-time.After(time.Duration(40+rng.IntN(100)) * time.Millisecond):
+		case <-started.ready:
+		case err := <-done:
+			require.NoError(t, err, "%s", started.buf.String())
+			continue
+		}
+		select {
+		case <-time.After(time.Duration(rng.IntN(100)) * time.Millisecond):
 			require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 			err := <-done
-			require.NoError(t, err, "SIGTERM exits 0: %s", cmd.Stderr)
+			require.NoError(t, err, "SIGTERM exits 0: %s", started.buf.String())
 			stopped++
 		case err := <-done:
-			require.NoError(t, err, fmt.Sprint(cmd.Stderr))
+			require.NoError(t, err, "%s", started.buf.String())
 		}
 	}
 	cmd := org.command(bin, dir)
@@ -202,4 +213,21 @@ func TestGracefulStopHasNoDuplicates(t *testing.T) {
 		require.True(t, org.uuids[id], "uuid %s is not in the backlog", id)
 	}
 	assert.Equal(t, total, lines, "no duplicates after %d graceful stops", stopped)
+}
+
+// firstLine keeps a child's stderr and closes ready at its first complete line. exec.Cmd
+// writes to it from one goroutine; buf is read only after Wait.
+type firstLine struct {
+	buf   bytes.Buffer
+	ready chan struct{}
+	seen  bool
+}
+
+func (w *firstLine) Write(p []byte) (int, error) {
+	w.buf.Write(p)
+	if !w.seen && bytes.IndexByte(p, '\n') >= 0 {
+		w.seen = true
+		close(w.ready)
+	}
+	return len(p), nil
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -258,7 +257,9 @@ func stanzaBackfill(ctx context.Context, s *inputconf.Settings, store checkpoint
 	return err
 }
 
-func newClient(s *inputconf.Settings, log *slog.Logger) (*okta.Client, error) {
+// newClient is the Okta client of an input; tune, if any, adjusts its configuration (the
+// validation's shorter budget).
+func newClient(s *inputconf.Settings, log *slog.Logger, tune ...func(*okta.Config)) (*okta.Client, error) {
 	tr, err := transport(s)
 	if err != nil {
 		return nil, err
@@ -271,13 +272,17 @@ func newClient(s *inputconf.Settings, log *slog.Logger) (*okta.Client, error) {
 			return nil, fmt.Errorf("oauth: %w", err)
 		}
 	}
-	return okta.New(okta.Config{
+	cfg := okta.Config{
 		OrgURL:       s.OrgURL,
 		HTTPClient:   &http.Client{Transport: auth},
 		RateLimitPct: s.RateLimitPct,
 		Logger:       log.With("stanza", s.Name),
 		UserAgent:    "oktasight-oktainput/" + version,
-	})
+	}
+	for _, t := range tune {
+		t(&cfg)
+	}
+	return okta.New(cfg)
 }
 
 // transport is an HTTP transport with sane timeouts, the input's proxy_url (else the
@@ -326,70 +331,6 @@ func trustPool(caFile string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("%s holds no PEM certificate", caFile)
 	}
 	return pool, nil
-}
-
-// validate is scenario 2: check every setting, then make one real request with the token.
-// Success is silence and exit 0; failure is Splunk's error XML on stdout and exit 1.
-func validate(ctx context.Context, stdin io.Reader, stdout io.Writer, getenv func(string) string, log *slog.Logger) int {
-	fail := func(msg string) int {
-		if err := modinput.WriteValidationError(stdout, msg); err != nil {
-			log.Error("oktainput validation reply failed", "error", err)
-		}
-		return 1
-	}
-	req, err := modinput.ParseValidation(stdin)
-	if err != nil {
-		return fail("oktainput could not read the validation request from splunkd: " + err.Error())
-	}
-	params := req.Params
-	if hasMask(params) {
-		// Editing an input whose secrets are stored: validate with the stored values.
-		sp, err := splunkd.New(splunkd.Config{ServerURI: req.ServerURI, SessionKey: req.SessionKey, App: appName,
-			SplunkHome: getenv("SPLUNK_HOME"), Logger: log})
-		if err == nil {
-			params, err = secretResolver(sp).Resolve(ctx, req.Name, params, false)
-		}
-		if err != nil {
-			return fail(oneLine(err))
-		}
-	}
-	s, err := inputconf.FromParams(req.Name, params)
-	if err != nil {
-		return fail(oneLine(err))
-	}
-	if err := probe(ctx, s, log); err != nil {
-		return fail(oneLine(err))
-	}
-	return 0
-}
-
-// probeTimeout bounds the validation request: an admin is waiting in Splunk Web.
-const probeTimeout = 30 * time.Second
-
-// probe asks Okta for one event with the configured token and filter.
-func probe(ctx context.Context, s *inputconf.Settings, log *slog.Logger) error {
-	since, _, err := inputconf.ResolveStart(s.StartDate, time.Now())
-	if err != nil {
-		return fmt.Errorf("start_date: %w", err)
-	}
-	client, err := newClient(s, slog.New(slog.DiscardHandler))
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
-	defer cancel()
-	_, err = client.Fetch(ctx, client.PollURL(okta.Query{Since: since, Limit: 1, Filter: s.Filter, Q: s.Q}))
-	if err == nil {
-		return nil
-	}
-	var apiErr *okta.APIError
-	if errors.As(err, &apiErr) {
-		return err
-	}
-	if ctx.Err() != nil {
-		return fmt.Errorf("no answer from %s within %s (check the org URL, DNS, proxy and firewall): %w", s.OrgURL, probeTimeout, err)
-	}
-	return fmt.Errorf("cannot reach %s: %w", s.OrgURL, err)
 }
 
 // appName is the Splunk app: the realm of its secrets and the namespace of its KV store.
