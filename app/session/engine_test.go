@@ -61,6 +61,13 @@ func (c *cellRecorder) Values(vs []string) {
 
 // run feeds events in the given order and collects the sequences sorted by (start, seq_id).
 func run(o Options, events []Event) result {
+	r, _ := runStats(o, events, nil)
+	return r
+}
+
+// runStats is run with the engine adjusted (when adjust is not nil) before the first event; it
+// returns the engine's counters as they are, too.
+func runStats(o Options, events []Event, adjust func(*Engine)) (result, Stats) {
 	var r result
 	eng := New(o, func(s *Sequence) {
 		var cells cellRecorder
@@ -81,17 +88,37 @@ func run(o Options, events []Event) result {
 	}, func(ref int64, a Assignment) {
 		r.Assignments = append(r.Assignments, fmt.Sprintf("%03d %s %s %d %s", ref, a.SeqID, a.Flow, a.Step, a.Status))
 	})
+	if adjust != nil {
+		adjust(eng)
+	}
 	for i := range events {
 		eng.Add(&events[i])
 	}
 	eng.Close()
-	slices.SortFunc(r.Sequences, func(a, b map[string]any) int {
-		return strings.Compare(fmt.Sprint(a["start"], a["seq_id"]), fmt.Sprint(b["start"], b["seq_id"]))
+	// By start and seq_id, each key made once (the busy-key corpora have tens of thousands).
+	keys := make(map[*map[string]any]string, len(r.Sequences))
+	for i := range r.Sequences {
+		keys[&r.Sequences[i]] = fmt.Sprint(r.Sequences[i]["start"], r.Sequences[i]["seq_id"])
+	}
+	order := make([]int, len(r.Sequences))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return strings.Compare(keys[&r.Sequences[a]], keys[&r.Sequences[b]])
 	})
+	sorted := make([]map[string]any, len(order))
+	for i, j := range order {
+		sorted[i] = r.Sequences[j]
+	}
+	r.Sequences = sorted
 	slices.Sort(r.Assignments)
-	r.Stats = eng.Stats()
-	r.Stats.Late = 0 // the only counter that depends on the input order
-	return r
+	st := eng.Stats()
+	r.Stats = st
+	// The only counters that depend on the input order: events out of order, and passes over
+	// keys still active (oldest first only).
+	r.Stats.Late, r.Stats.Passes = 0, 0
+	return r, st
 }
 
 func isMulti(field string) bool {
