@@ -96,22 +96,18 @@ func runStats(o Options, events []Event, adjust func(*Engine)) (result, Stats) {
 	}
 	eng.Close()
 	// By start and seq_id, each key made once (the busy-key corpora have tens of thousands).
-	keys := make(map[*map[string]any]string, len(r.Sequences))
-	for i := range r.Sequences {
-		keys[&r.Sequences[i]] = fmt.Sprint(r.Sequences[i]["start"], r.Sequences[i]["seq_id"])
+	type keyed struct {
+		key string
+		seq map[string]any
 	}
-	order := make([]int, len(r.Sequences))
-	for i := range order {
-		order[i] = i
+	ks := make([]keyed, len(r.Sequences))
+	for i, s := range r.Sequences {
+		ks[i] = keyed{fmt.Sprint(s["start"], s["seq_id"]), s}
 	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		return strings.Compare(keys[&r.Sequences[a]], keys[&r.Sequences[b]])
-	})
-	sorted := make([]map[string]any, len(order))
-	for i, j := range order {
-		sorted[i] = r.Sequences[j]
+	slices.SortStableFunc(ks, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
+	for i := range ks {
+		r.Sequences[i] = ks[i].seq
 	}
-	r.Sequences = sorted
 	slices.Sort(r.Assignments)
 	st := eng.Stats()
 	r.Stats = st
