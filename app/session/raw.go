@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"unicode/utf16"
@@ -193,7 +194,7 @@ func (s *rawScanner) debugData(f *rawFields) {
 		case "logOnlySecurityData":
 			f.logOnly = s.text()
 		case "risk":
-			f.risk = s.scalar()
+			f.risk = s.text()
 		case "dtHash":
 			f.dtHash = s.scalar()
 		default:
@@ -203,12 +204,13 @@ func (s *rawScanner) debugData(f *rawFields) {
 }
 
 // signals normalizes the behaviors (into new bytes of s.buf) and takes the risk and the
-// behaviors from logOnlySecurityData when debugData has none.
+// behaviors from logOnlySecurityData when debugData has none: absent, null, blank, or a
+// number or boolean, which Okta never logs there.
 func (f *rawFields) signals(s *rawScanner) {
-	if f.behaviors == (span{}) {
+	if s.blank(f.behaviors) {
 		f.behaviors = f.logOnly
 	}
-	if f.risk == (span{}) {
+	if s.blank(f.risk) {
 		f.risk = f.logOnly
 	}
 	if f.behaviors != (span{}) {
@@ -220,7 +222,13 @@ func (f *rawFields) signals(s *rawScanner) {
 	}
 }
 
-// text reads a value as text: a string decoded, an object or array as its JSON.
+// blank reports whether a span holds nothing but white space.
+func (s *rawScanner) blank(v span) bool {
+	return len(bytes.TrimSpace(s.buf[v.a:v.b])) == 0
+}
+
+// text reads a value as text: a string decoded, an object or array as its JSON. A number
+// or boolean is no list of behaviors Okta writes, so it reads as none.
 func (s *rawScanner) text() span {
 	s.ws()
 	if s.i < len(s.b) && (s.b[s.i] == '{' || s.b[s.i] == '[') {
@@ -230,7 +238,11 @@ func (s *rawScanner) text() span {
 		s.buf = append(s.buf, s.b[start:s.i]...)
 		return span{a, int32(len(s.buf))}
 	}
-	return s.scalar()
+	if s.i < len(s.b) && s.b[s.i] == '"' {
+		return s.str()
+	}
+	s.skip()
+	return span{}
 }
 
 // isAuthenticator reports whether a target type names the factor used.
