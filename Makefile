@@ -35,7 +35,7 @@ unit:
 ## reduce-check: oktasession's reduce against the single-phase result on a 250 000-event day
 ## split over 1, 3, 8 and 32 indexers, six interleavings each (no race detector: too slow there)
 reduce-check:
-	OKTASESSION_LARGE=1 $(GO) test -count=1 -timeout 30m -v -run 'TestReduceInterleavings(Sim|Large)$$|TestReduceRefusesToCutAKey' ./cmd/oktasession
+	OKTASESSION_LARGE=1 $(GO) test -count=1 -timeout 30m -v -run 'TestReduceInterleavings(Sim|Large|Busy)$$|TestReduceBusyKey' ./cmd/oktasession
 
 ## fuzz: every fuzz target for FUZZTIME each (seed corpora already run in unit)
 fuzz:

@@ -153,16 +153,17 @@ func TestPackedUser(t *testing.T) {
 // TestStartResets reuses a flowRun whose every field holds a stale value: start must leave it
 // as a new one.
 func TestStartResets(t *testing.T) {
-	if n := reflect.TypeFor[flowRun]().NumField(); n != 9 {
+	if n := reflect.TypeFor[flowRun]().NumField(); n != 10 {
 		t.Fatalf("flowRun has %d fields: make start set the new ones, then count them here", n)
 	}
 	it := &packed{time: 42, cls: classOf(typeVerify)}
 	stale := &flowRun{kind: FlowUnlock, items: []*packed{{time: 1}, {time: 2}}, start: 7, last: 8, opened: 9,
-		success: true, superseded: true, started: true, app: "stale"}
+		success: true, superseded: true, started: true, app: "stale", own: make([]packed, 0, 4)}
 	var m machine
 	m.free = append(m.free, stale)
 	got := m.start(FlowSSPR, it)
-	want := flowRun{kind: FlowSSPR, items: []*packed{it}, start: 42, last: 42, opened: 1}
+	// own keeps its room (close emptied it), not its copies.
+	want := flowRun{kind: FlowSSPR, items: []*packed{it}, start: 42, last: 42, opened: 1, own: []packed{}}
 	if got != stale || !reflect.DeepEqual(*got, want) {
 		t.Fatalf("start on a stale flowRun: %+v, want %+v", *got, want)
 	}

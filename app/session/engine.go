@@ -11,10 +11,17 @@ import (
 // keyBuf holds the buffered events of one key, linked into the engine's list of keys in the
 // order they last received an event, which is (nearly) the order in which they fall due.
 type keyBuf struct {
-	key        string
-	hash       uint64 // of key, in the engine's keyTable
-	items      []packed
-	edge       int64 // the buffered time furthest in the stream's direction
+	key   string
+	hash  uint64   // of key, in the engine's keyTable
+	items []packed // events the machine has not stepped yet
+	edge  int64    // the buffered time furthest in the stream's direction
+	// A key that is never quiet (an office NAT's address with by=ip, an admin active all day)
+	// is sequenced while it is still active, oldest first only: its events in final order are
+	// stepped once the frontier reaches due or it holds dueLen events, and st carries its open
+	// flows from one such pass to the next (nil when there is nothing to carry).
+	due        int64
+	dueLen     int
+	st         *keyState
 	prev, next *keyBuf
 }
 
@@ -24,7 +31,10 @@ const maxFree = 1 << 15
 // Engine turns Okta events into sequences. Feed it with Add in either time order, then call
 // Close; sequences arrive through the callback as each key's buffered events become complete
 // (a key is complete once the stream has moved MaxPause+Disorder past its last event), so
-// memory follows the keys active inside that window, not the input size.
+// memory follows the keys active inside that window, not the input size. Oldest first, a key
+// that stays active is sequenced as it goes (see advance), so that it holds only its open flows
+// and its events of the last window, never its history; newest first, the machine cannot step
+// a key until its oldest event is in, and a key of more than MaxKeyEvents is cut.
 //
 // An Engine is not safe for concurrent use.
 type Engine struct {
@@ -44,11 +54,19 @@ type Engine struct {
 	bufs     bufPool
 	compare  func(a, b *packed) int // compareItems over the engine's interned values
 	window   int64                  // MaxPause + Disorder in milliseconds
-	stats    Stats
-	closed   bool
-	m        machine
-	arena    arena  // the bytes of buffered events
-	scratch  packed // the event Add packs
+	disorder int64                  // Disorder in milliseconds
+	// Oldest first, a key is advanced (see advance) once the frontier is passAge past its
+	// oldest unstepped event or it holds passLen of them; incremental off sequences every key
+	// only once it is quiet, as the engine did before (the reference the tests compare with).
+	passAge     int64
+	passLen     int
+	incremental bool
+	states      []*keyState // freed states, for reuse
+	stats       Stats
+	closed      bool
+	m           machine
+	arena       arena  // the bytes of buffered events
+	scratch     packed // the event Add packs
 }
 
 // New returns an Engine that calls emit for every sequence of a selected flow and, when assign
@@ -69,7 +87,9 @@ func New(o Options, emit func(*Sequence), assign func(ref int64, a Assignment)) 
 		o.MaxKeyEvents = DefaultMaxKey
 	}
 	e := &Engine{o: o, emit: emit, assign: assign, keys: newKeyTable(),
-		window: (o.MaxPause + o.Disorder).Milliseconds()}
+		window: (o.MaxPause + o.Disorder).Milliseconds(), disorder: o.Disorder.Milliseconds(),
+		passLen: defaultPassLen, incremental: true}
+	e.passAge = e.window
 	switch o.Order {
 	case OrderAscending:
 		e.dir = 1
@@ -162,7 +182,12 @@ func (e *Engine) place(it *packed) {
 	}
 	kb.items = append(kb.items, *it)
 	e.moveToTail(kb)
-	if len(kb.items) >= e.o.MaxKeyEvents {
+	switch {
+	case d > 0 && e.incremental:
+		if e.wm-e.disorder >= kb.due || len(kb.items) >= kb.dueLen {
+			e.advance(kb)
+		}
+	case len(kb.items) >= e.o.MaxKeyEvents:
 		e.stats.Forced++
 		e.flush(kb)
 	}
@@ -213,6 +238,7 @@ func (e *Engine) newKey(key string, h uint64, t int64) *keyBuf {
 		kb = &keyBuf{}
 	}
 	kb.key, kb.hash, kb.edge = key, h, t
+	kb.due, kb.dueLen = t+e.passAge, e.passLen
 	e.keys.insert(kb)
 	e.peakKeys = max(e.peakKeys, e.keys.n)
 	return kb
@@ -246,16 +272,18 @@ func (e *Engine) unlink(kb *keyBuf) {
 	kb.prev, kb.next = nil, nil
 }
 
-// flush sequences a key's buffered events in time order and forgets the key.
+// flush sequences a key's buffered events in time order, closes its flows and forgets the key.
 func (e *Engine) flush(kb *keyBuf) {
 	e.unlink(kb)
 	e.keys.delete(kb)
-	sorted := e.m.sorted[:0]
-	for i := range kb.items {
-		sorted = append(sorted, &kb.items[i])
+	sorted := e.sortedItems(kb)
+	e.m.begin(kb.key, kb.st)
+	e.m.steps(sorted, 0, true)
+	e.m.finish()
+	if kb.st != nil {
+		e.putState(kb.st)
+		kb.st = nil
 	}
-	orderItems(sorted, e.compare)
-	e.m.run(kb.key, sorted)
 	clearPointers(sorted)
 	e.m.sorted = sorted[:0]
 	e.bufs.put(kb.items)
@@ -264,6 +292,107 @@ func (e *Engine) flush(kb *keyBuf) {
 	// past every key at once, as across a gap in time, then needs no new ones.
 	if len(e.free) < min(max(e.peakKeys, 4096), maxFree) {
 		e.free = append(e.free, kb)
+	}
+}
+
+// sortedItems returns pointers to a key's buffered events in time order, in the machine's
+// reused slice.
+func (e *Engine) sortedItems(kb *keyBuf) []*packed {
+	sorted := e.m.sorted[:0]
+	for i := range kb.items {
+		sorted = append(sorted, &kb.items[i])
+	}
+	orderItems(sorted, e.compare)
+	return sorted
+}
+
+// defaultPassLen is how many unstepped events a key holds, oldest first, before it is advanced
+// whatever their age: a key that busy (an office NAT's address, a password spray) is advanced
+// every thousand events or so, a pass costing about what sequencing them at once would.
+const defaultPassLen = 1024
+
+// advance steps the events of a key that is still active, oldest first: those older than the
+// frontier (the watermark less Disorder), before which no event can still arrive, and then
+// only as far as the machine can decide (an MFA event with no flow open reads the events after
+// it: see mfaFlow). The key's open flows and the ids it emitted that a later sequence could
+// repeat are kept for the next pass (keyState); the events stepped are dropped from its buffer,
+// so that a key busy all day holds its open flows and the last window, not its day. Stepping
+// the same events in the same order with the same state, the machine emits exactly what one
+// pass over the key's whole buffer would (TestIncrementalMatchesReference).
+func (e *Engine) advance(kb *keyBuf) {
+	e.stats.Passes++
+	front := e.wm - e.disorder
+	sorted := e.sortedItems(kb)
+	final := 0 // sorted by time: the final events are a prefix
+	for final < len(sorted) && sorted[final].time < front {
+		final++
+	}
+	done := 0
+	if final > 0 {
+		e.m.begin(kb.key, kb.st)
+		done = e.m.steps(sorted[:final], front, false)
+		// No later sequence starts before the first event left, or the last one stepped.
+		bound := sorted[min(done, final-1)].time
+		kb.st = e.m.suspend(kb.st, bound, e)
+	}
+	wait := front + e.passAge // the next pass, unless an event comes that is older
+	if done < len(sorted) {
+		wait = sorted[done].time + e.passAge
+		if done < final {
+			wait = e.m.wait // an MFA event waits for the events in its reach (mfaFlow)
+		}
+	}
+	if done > 0 {
+		// Drop the stepped events (their flows hold copies now), keeping arrival order.
+		for _, p := range sorted[:done] {
+			p.cls = nil
+		}
+		n := 0
+		for i := range kb.items {
+			if kb.items[i].cls != nil {
+				kb.items[n] = kb.items[i]
+				n++
+			}
+		}
+		clear(kb.items[n:])
+		kb.items = kb.items[:n]
+		if cap(kb.items) > 4*bufClassMax && n < cap(kb.items)/8 {
+			// A burst is over: give back its buffer.
+			nb := append(make([]packed, 0, max(2*n, 4)), kb.items...)
+			e.bufs.put(kb.items)
+			kb.items = nb
+		}
+	}
+	clearPointers(sorted)
+	e.m.sorted = sorted[:0]
+	n := len(kb.items)
+	kb.due, kb.dueLen = wait, min(max(n+e.passLen, 2*n), e.o.MaxKeyEvents)
+	if n >= e.o.MaxKeyEvents {
+		// More events within Disorder of the watermark than the engine keeps for one key.
+		e.stats.Forced++
+		e.flush(kb)
+	}
+}
+
+// getState returns an empty keyState.
+func (e *Engine) getState() *keyState {
+	if n := len(e.states); n > 0 {
+		st := e.states[n-1]
+		e.states = e.states[:n-1]
+		return st
+	}
+	return &keyState{}
+}
+
+// putState recycles a keyState whose flows are closed.
+func (e *Engine) putState(st *keyState) {
+	st.open, st.openSet = [numFlows]*flowRun{}, 0
+	st.ids = st.ids[:0]
+	if cap(st.ids) > maxKeptSet {
+		st.ids = nil
+	}
+	if len(e.states) < maxFree {
+		e.states = append(e.states, st)
 	}
 }
 
@@ -332,6 +461,7 @@ func compareItems(t *interner, a, b *packed) int {
 // Buffer sizes the pool keeps: 1, 2, 4, ... 1<<(bufClasses-1) events.
 const (
 	bufClasses  = 8
+	bufClassMax = 1 << (bufClasses - 1)
 	maxPoolBufs = 4096 // per size
 )
 

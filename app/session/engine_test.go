@@ -61,6 +61,13 @@ func (c *cellRecorder) Values(vs []string) {
 
 // run feeds events in the given order and collects the sequences sorted by (start, seq_id).
 func run(o Options, events []Event) result {
+	r, _ := runStats(o, events, nil)
+	return r
+}
+
+// runStats is run with the engine adjusted (when adjust is not nil) before the first event; it
+// returns the engine's counters as they are, too.
+func runStats(o Options, events []Event, adjust func(*Engine)) (result, Stats) {
 	var r result
 	eng := New(o, func(s *Sequence) {
 		var cells cellRecorder
@@ -81,17 +88,33 @@ func run(o Options, events []Event) result {
 	}, func(ref int64, a Assignment) {
 		r.Assignments = append(r.Assignments, fmt.Sprintf("%03d %s %s %d %s", ref, a.SeqID, a.Flow, a.Step, a.Status))
 	})
+	if adjust != nil {
+		adjust(eng)
+	}
 	for i := range events {
 		eng.Add(&events[i])
 	}
 	eng.Close()
-	slices.SortFunc(r.Sequences, func(a, b map[string]any) int {
-		return strings.Compare(fmt.Sprint(a["start"], a["seq_id"]), fmt.Sprint(b["start"], b["seq_id"]))
-	})
+	// By start and seq_id, each key made once (the busy-key corpora have tens of thousands).
+	type keyed struct {
+		key string
+		seq map[string]any
+	}
+	ks := make([]keyed, len(r.Sequences))
+	for i, s := range r.Sequences {
+		ks[i] = keyed{fmt.Sprint(s["start"], s["seq_id"]), s}
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
+	for i := range ks {
+		r.Sequences[i] = ks[i].seq
+	}
 	slices.Sort(r.Assignments)
-	r.Stats = eng.Stats()
-	r.Stats.Late = 0 // the only counter that depends on the input order
-	return r
+	st := eng.Stats()
+	r.Stats = st
+	// The only counters that depend on the input order: events out of order, and passes over
+	// keys still active (oldest first only).
+	r.Stats.Late, r.Stats.Passes = 0, 0
+	return r, st
 }
 
 func isMulti(field string) bool {

@@ -20,6 +20,24 @@ type flowRun struct {
 	superseded bool
 	started    bool   // a start event (user.session.start, a recovery send) is among items
 	app        string // app_signin: the app its policy evaluation, sso or deny names
+	// own holds copies of items[:len(own)], and items[i] points at own[i], once the flow has
+	// outlived a pass over a busy key (keyState): the key's buffer then drops the events.
+	own []packed
+}
+
+// keyState is what the machine carries from one pass over a busy key's events to the next:
+// its open flows and the ids of sequences a later one could repeat.
+type keyState struct {
+	open    [numFlows]*flowRun
+	openSet uint8
+	opened  int
+	ids     []seqID
+}
+
+// seqID is an id emitted for a key, with the start of its sequence.
+type seqID struct {
+	h     uint64
+	start int64
 }
 
 // machine is the forward state machine that sequences one key's events, oldest first. It
@@ -31,7 +49,7 @@ type machine struct {
 	openSet           uint8 // bit f set when open[f] is not nil: most events find one flow open, or none
 	opened            int
 	free              []*flowRun
-	ids               []uint64           // ids emitted in this run, to tell apart sequences of duplicated events
+	ids               []seqID            // ids emitted for the key, to tell apart sequences of duplicated events
 	idBlock           *[idBlockSize]byte // the block idString cuts ids from
 	idOff             int                // the bytes of idBlock handed out
 	seq               Sequence
@@ -41,6 +59,11 @@ type machine struct {
 	listsUsed         uint16                // bit k set when lists[k] holds values of the sequence being built
 	idSet             map[uint64]struct{}   // m.ids as a set, once they outgrow a scan
 	probes            int                   // comparisons and set lookups, for TestDistinctValuesLinear
+	// A pass over a busy key: front is the time before which every event of the key is in
+	// (none can come that sorts before it), end says that no event of the key comes after the
+	// ones stepped, and wait is set when mfaFlow cannot decide yet: the front from which it can.
+	front, wait int64
+	end         bool
 }
 
 func (m *machine) init(e *Engine) {
@@ -49,18 +72,40 @@ func (m *machine) init(e *Engine) {
 	m.maxSpan = e.o.MaxSpan.Milliseconds()
 }
 
-// run sequences the events of one key, sorted oldest first, and closes every flow at the end:
-// the caller guarantees that no event of the key lies within MaxPause after them.
-func (m *machine) run(key string, items []*packed) {
+// begin starts sequencing a key: afresh, or where its last pass left it (st).
+func (m *machine) begin(key string, st *keyState) {
 	m.key = key
-	m.ids = m.ids[:0]
 	if m.idSet != nil {
 		m.idSet = resetSet(m.idSet)
 	}
-	m.opened = 0
-	for i := range items {
-		m.step(items, i)
+	if st == nil {
+		m.ids = m.ids[:0]
+		m.opened = 0
+		return
 	}
+	m.open, m.openSet, m.opened = st.open, st.openSet, st.opened
+	m.ids = append(m.ids[:0], st.ids...)
+	if len(m.ids) > distinctScan {
+		m.indexIDs()
+	}
+}
+
+// steps steps items, the key's events sorted oldest first, and returns how many it stepped:
+// all unless an MFA event could not yet tell which flow it opens (then m.wait is set). front
+// and end describe what may come after items (see machine.front).
+func (m *machine) steps(items []*packed, front int64, end bool) int {
+	m.front, m.end = front, end
+	for i := range items {
+		if !m.step(items, i) {
+			return i
+		}
+	}
+	return len(items)
+}
+
+// finish closes every open flow: the caller guarantees that no event of the key lies within
+// MaxPause after the ones stepped.
+func (m *machine) finish() {
 	for m.openSet != 0 {
 		// Close the oldest first, so a key's sequences come out in start order.
 		var f *flowRun
@@ -73,8 +118,71 @@ func (m *machine) run(key string, items []*packed) {
 	}
 }
 
-// step routes items[i]; the items after it serve an MFA event that finds no flow open.
-func (m *machine) step(items []*packed, i int) {
+// suspend ends a pass over a busy key whose later events are still to come: it moves the
+// open flows into st (from e's free states when st is nil), each holding copies of its events,
+// and keeps the ids that a sequence starting at bound or later, or one of the open flows,
+// could repeat: an id is derived from its sequence's start, so an earlier one cannot. It
+// returns nil, and recycles st, when there is nothing to carry.
+func (m *machine) suspend(st *keyState, bound int64, e *Engine) *keyState {
+	kept := m.ids[:0]
+	for _, id := range m.ids {
+		if id.start >= bound || m.openStart(id.start) {
+			kept = append(kept, id)
+		}
+	}
+	m.ids = kept
+	if m.openSet == 0 && len(kept) == 0 {
+		if st != nil {
+			e.putState(st)
+		}
+		return nil
+	}
+	if st == nil {
+		st = e.getState()
+	}
+	for b := m.openSet; b != 0; b &= b - 1 {
+		m.open[bits.TrailingZeros8(b)].keep()
+	}
+	st.open, st.openSet, st.opened = m.open, m.openSet, m.opened
+	st.ids = append(st.ids[:0], kept...)
+	m.open, m.openSet = [numFlows]*flowRun{}, 0
+	return st
+}
+
+// openStart reports whether an open flow starts at t.
+func (m *machine) openStart(t int64) bool {
+	for b := m.openSet; b != 0; b &= b - 1 {
+		if m.open[bits.TrailingZeros8(b)].start == t {
+			return true
+		}
+	}
+	return false
+}
+
+// keep copies the events the flow joined since it last kept them into own, so that it no
+// longer points into a key's buffer.
+func (f *flowRun) keep() {
+	n := len(f.own)
+	if cap(f.own) < len(f.items) {
+		own := make([]packed, n, max(2*cap(f.own), len(f.items), 4))
+		copy(own, f.own)
+		clear(f.own)
+		f.own = own
+		for i := range n {
+			f.items[i] = &own[i]
+		}
+	}
+	f.own = f.own[:len(f.items)]
+	for i := n; i < len(f.items); i++ {
+		f.own[i] = *f.items[i]
+		f.items[i] = &f.own[i]
+	}
+}
+
+// step routes items[i]; the items after it serve an MFA event that finds no flow open. It
+// returns false, and has changed nothing that stepping items[i] again would not, when that MFA
+// event needs events not in items yet.
+func (m *machine) step(items []*packed, i int) bool {
 	it := items[i]
 	t := it.time
 	for b := m.openSet; b != 0; b &= b - 1 {
@@ -91,7 +199,7 @@ func (m *machine) step(items []*packed, i int) {
 				// logged it later, or in the same millisecond after them.
 				f.started = true
 				m.join(f, it)
-				return
+				return true
 			}
 			f.superseded = true
 			m.close(f)
@@ -107,8 +215,13 @@ func (m *machine) step(items []*packed, i int) {
 			f = m.newest()
 		}
 		if f == nil {
-			m.start(m.mfaFlow(items, i), it)
-			return
+			// Closing flows above is done once: stepping it again finds none to close.
+			k, ok := m.mfaFlow(items, i)
+			if !ok {
+				return false
+			}
+			m.start(k, it)
+			return true
 		}
 		m.join(f, it)
 	case roleContinue, roleTerminal:
@@ -131,7 +244,7 @@ func (m *machine) step(items []*packed, i int) {
 		if f == nil {
 			if c.update {
 				m.e.stats.Unowned++
-				return
+				return true
 			}
 			f = m.start(kind, it)
 		} else {
@@ -150,6 +263,7 @@ func (m *machine) step(items []*packed, i int) {
 			}
 		}
 	}
+	return true
 }
 
 // sameSignin reports whether a user.session.start belongs to the open sign-in f: an event of f
@@ -171,16 +285,19 @@ const mfaLookahead = 64
 // of its Okta session (a later event with the same externalSessionId that is not MFA, within
 // maxpause of the events before it and maxspan of the MFA event), as when the search's range
 // cut a sign-in after its policy evaluation; app_signin when there is none (MFA* then sso).
-func (m *machine) mfaFlow(items []*packed, i int) Flow {
+// In a pass over a busy key whose later events are still to come, it returns false when such
+// an event could still come (m.wait is then the front from which none can).
+func (m *machine) mfaFlow(items []*packed, i int) (Flow, bool) {
 	it := items[i]
 	sid := it.str(pSessionID)
 	if sid == "" {
-		return FlowAppSignin
+		return FlowAppSignin, true
 	}
 	last := it.time
-	for _, n := range items[i+1 : min(len(items), i+1+mfaLookahead)] {
+	reach := i + 1 + mfaLookahead
+	for _, n := range items[i+1 : min(len(items), reach)] {
 		if n.time-last > m.maxPause || n.time-it.time > m.maxSpan {
-			break
+			return FlowAppSignin, true
 		}
 		last = n.time
 		c := n.cls
@@ -189,18 +306,23 @@ func (m *machine) mfaFlow(items []*packed, i int) Flow {
 		}
 		switch {
 		case c.policy && n.has(pApp):
-			return FlowAppSignin
+			return FlowAppSignin, true
 		case c.update:
 			// A signed-in user changing the password after a step-up: no reset.
-			return FlowAppSignin
+			return FlowAppSignin, true
 		case c.role == roleStart && !c.start:
 			// A recovery send starts its own flow: the MFA before it is not part of it.
-			return FlowAppSignin
+			return FlowAppSignin, true
 		case c.flow != FlowNone:
-			return c.flow
+			return c.flow, true
 		}
 	}
-	return FlowAppSignin
+	// Out of events: a later one, at m.front or after, is out of reach past a pause or the span.
+	if !m.end && len(items) < reach && m.front-last <= m.maxPause && m.front-it.time <= m.maxSpan {
+		m.wait = min(last+m.maxPause, it.time+m.maxSpan) + 1
+		return FlowNone, false
+	}
+	return FlowAppSignin, true
 }
 
 // newest returns the most recently started open flow.
@@ -223,7 +345,7 @@ func (m *machine) start(kind Flow, it *packed) *flowRun {
 	}
 	m.opened++
 	*f = flowRun{kind: kind, items: append(f.items[:0], it), start: it.time, last: it.time, opened: m.opened,
-		started: it.cls.role == roleStart}
+		started: it.cls.role == roleStart, own: f.own}
 	m.open[kind] = f
 	m.openSet |= 1 << kind
 	return f
@@ -254,8 +376,19 @@ func (m *machine) close(f *flowRun) {
 	}
 	clearPointers(f.items)
 	f.items = f.items[:0]
+	if len(f.own) > 0 {
+		// Its copies would keep their events' strings, and the arena blocks they are in, alive.
+		clear(f.own)
+		f.own = f.own[:0]
+		if cap(f.own) > maxKeptOwn {
+			f.own = nil
+		}
+	}
 	m.free = append(m.free, f)
 }
+
+// maxKeptOwn is the most copies a freed flow keeps room for.
+const maxKeptOwn = 64
 
 // signals adds an event's behaviors, dtHash, geography and network to the sequence's lists.
 func (m *machine) signals(s *Sequence, ev *packed) {
@@ -442,7 +575,7 @@ func (m *machine) id(f *flowRun) string {
 			h = fnvInt(h, int64(n))
 		}
 		if !m.containsID(h) {
-			m.addID(h)
+			m.addID(seqID{h, f.start})
 			return m.idString(h)
 		}
 	}
@@ -578,7 +711,7 @@ func fnvBytes(h uint64, b []byte) uint64 {
 	return h
 }
 
-// containsID reports whether id was emitted in this run: a scan of the few ids of a typical
+// containsID reports whether id was emitted for the key: a scan of the few ids of a typical
 // key, a set lookup once they outgrow it (a key with a sequence per event, as a password spray
 // on one user, made the scan quadratic).
 func (m *machine) containsID(id uint64) bool {
@@ -589,26 +722,31 @@ func (m *machine) containsID(id uint64) bool {
 	}
 	for _, x := range m.ids {
 		m.probes++
-		if x == id {
+		if x.h == id {
 			return true
 		}
 	}
 	return false
 }
 
-// addID records an id emitted in this run.
-func (m *machine) addID(id uint64) {
+// addID records an id emitted for the key.
+func (m *machine) addID(id seqID) {
 	m.ids = append(m.ids, id)
 	switch {
 	case len(m.ids) == distinctScan+1:
-		if m.idSet == nil {
-			m.idSet = make(map[uint64]struct{}, 2*distinctScan)
-		}
-		for _, x := range m.ids {
-			m.idSet[x] = struct{}{}
-		}
+		m.indexIDs()
 	case len(m.ids) > distinctScan+1:
-		m.idSet[id] = struct{}{}
+		m.idSet[id.h] = struct{}{}
+	}
+}
+
+// indexIDs puts the ids into idSet, which is empty.
+func (m *machine) indexIDs() {
+	if m.idSet == nil {
+		m.idSet = make(map[uint64]struct{}, 2*len(m.ids))
+	}
+	for _, x := range m.ids {
+		m.idSet[x.h] = struct{}{}
 	}
 }
 

@@ -66,8 +66,10 @@ type Options struct {
 	// Disorder is how far behind the stream's newest (or oldest) time an event may arrive and
 	// still be sequenced exactly as in sorted input.
 	Disorder time.Duration
-	// MaxKeyEvents caps the events buffered for one key; a key that stays busy beyond it is
-	// sequenced in pieces, which may differ between input orders (Stats.Forced counts them).
+	// MaxKeyEvents caps the events buffered for one key that the engine cannot sequence yet:
+	// newest first, all of a key's events until it is quiet; oldest first, those within
+	// Disorder of the watermark (a key never quiet is sequenced as it goes). A key beyond it is
+	// sequenced in pieces, which may differ from sorted input (Stats.Forced counts them).
 	MaxKeyEvents int
 	// Earliest is where the input's time range begins, in milliseconds since the epoch (the
 	// search's earliest time); 0 when unknown. A sequence lacking its first documented step

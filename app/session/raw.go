@@ -46,8 +46,8 @@ var rawPaths = [...]rawPath{
 	{"client.geographicalContext.city", func(e *Event) *string { return &e.City }},
 	{"securityContext.asNumber", func(e *Event) *string { return &e.ASN }},
 	{"securityContext.isp", func(e *Event) *string { return &e.ISP }},
-	// Normalized by rawParser.signals; behaviors and logOnlySecurityData keep an object's or
-	// an array's JSON text (slotJSON), as Okta logs them as strings and as JSON.
+	// Normalized by rawParser.signals; risk, behaviors and logOnlySecurityData are read as
+	// text (slotText): a string's, or an object's or array's JSON, as Okta logs them both ways.
 	{"securityContext.isProxy", nil},
 	{"debugContext.debugData.risk", nil},
 	{"debugContext.debugData.behaviors", nil},
@@ -77,8 +77,9 @@ const (
 	numSlots      = slotTarget + len(targetPaths)
 )
 
-// slotJSON marks the slots whose value is kept as JSON text when it is an object or an array.
-var slotJSON = [numSlots]bool{slotBehaviors: true, slotLogOnly: true}
+// slotText marks the slots read as text: an object or array is kept as its JSON text, and a
+// number or boolean, which Okta never logs there, is no value.
+var slotText = [numSlots]bool{slotRisk: true, slotBehaviors: true, slotLogOnly: true}
 
 // rawNode is an object of the paths: its members that lead to values (slot >= 0) or to
 // objects (kid), and the slots below it, cleared when a duplicate key gives it a new value
@@ -190,7 +191,7 @@ type rawVal struct {
 const (
 	valSet  uint8 = 1 << iota // a string, number or boolean (or JSON text, with valJSON)
 	valEsc                    // a string that holds a backslash escape
-	valJSON                   // an object or array kept as its JSON text (slotJSON)
+	valJSON                   // an object or array kept as its JSON text (slotText)
 )
 
 // rawParser reads the members of an Okta event's JSON that rawPaths name, validating the
@@ -443,7 +444,8 @@ func isAuthenticator(t string) bool {
 }
 
 // scalar reads the value at b[i] to keep in slot s: a string's content, a number's or
-// boolean's text; null is no value, and so are containers (skipped) unless slotJSON[s].
+// boolean's text; null is no value, and so are containers (skipped); slotText[s] keeps
+// containers as JSON text and has no value for a number or boolean.
 func (p *rawParser) scalar(i, s int) (rawVal, int) {
 	switch c := p.b[i]; {
 	case c == '"':
@@ -461,12 +463,15 @@ func (p *rawParser) scalar(i, s int) (rawVal, int) {
 		return rawVal{}, p.skipValue(i)
 	case c == '{' || c == '[':
 		next := p.skipValue(i)
-		if !slotJSON[s] {
+		if !slotText[s] {
 			return rawVal{}, next
 		}
 		return rawVal{int32(i), int32(next), valSet | valJSON}, next
 	default:
 		next := p.skipValue(i)
+		if slotText[s] {
+			return rawVal{}, next
+		}
 		return rawVal{int32(i), int32(next), valSet}, next
 	}
 }
@@ -779,13 +784,13 @@ func (p *rawParser) event(e *Event) error {
 
 // signals sets e's normalized signals (AppendBehaviors, RiskLevel, Proxy) from a finished
 // parse: logOnlySecurityData stands in for the behaviors and the risk when debugData has
-// none (absent, null, or for the risk an object or array).
+// none (absent, null, blank, a number or a boolean).
 func (p *rawParser) signals(e *Event) {
 	beh, risk, logOnly := p.v[slotBehaviors], p.v[slotRisk], p.v[slotLogOnly]
-	if beh.flags == 0 {
+	if p.blank(beh) {
 		beh = logOnly
 	}
-	if risk.flags == 0 {
+	if p.blank(risk) {
 		risk = logOnly
 	}
 	if beh.flags != 0 {
@@ -802,6 +807,11 @@ func (p *rawParser) signals(e *Event) {
 	if proxy := p.v[slotProxy]; proxy.flags != 0 {
 		e.Proxy = Proxy(clean(p.text(proxy)))
 	}
+}
+
+// blank reports whether v is no value or text of nothing but white space.
+func (p *rawParser) blank(v rawVal) bool {
+	return v.flags == 0 || strings.TrimSpace(p.text(v)) == ""
 }
 
 // ParseRaw extracts the engine's fields from one Okta System Log event as JSON (the _raw of a

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -50,6 +51,9 @@ func referenceEvent(raw []byte) (Event, error) {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return Event{}, errors.New("trailing data")
+	}
+	if m == nil { // null, which encoding/json reads into a map without error, is no object
+		return Event{}, &json.UnmarshalTypeError{Value: "null", Type: reflect.TypeOf(m)}
 	}
 	str := func(v any) string {
 		switch x := v.(type) {
@@ -106,48 +110,39 @@ func referenceEvent(raw []byte) (Event, error) {
 	return e, nil
 }
 
-// referenceSignals sets e's behaviors and risk as b12-sem's extraction defined them, read
-// with encoding/json: debugData.behaviors and logOnlySecurityData as text (a string decoded,
-// a number's or boolean's text, an object's or array's JSON as logged), debugData.risk as
-// text unless it is an object or array; logOnlySecurityData stands in for either when it is
-// missing or null. The text is normalized by AppendBehaviors and RiskLevel (checked on their
-// own in event_test.go, and against obviousSignals on real events).
+// referenceSignals sets e's behaviors and risk by main's rule (d9be068), read with
+// encoding/json: debugData's behaviors, risk and logOnlySecurityData as text (a string
+// decoded, an object's or array's JSON as logged; null, a number or a boolean is none);
+// behaviors or risk that is none or blank comes from logOnlySecurityData. The behaviors are
+// named by referenceBehaviors' regular expressions, the risk level by a regular expression.
 func referenceSignals(raw []byte, e *Event) {
-	members := func(b []byte) map[string]json.RawMessage {
-		var m map[string]json.RawMessage
-		if json.Unmarshal(b, &m) != nil {
-			return nil // not an object (null, an array, ...)
-		}
-		return m
-	}
-	dd := members(members(members(raw)["debugContext"])["debugData"])
-	text := func(v json.RawMessage, containers bool) (string, bool) {
-		switch {
-		case v == nil || string(v) == "null":
-			return "", false
+	dd := debugDataMembers(raw)
+	signal := func(name string) string {
+		switch v := dd[name]; {
+		case len(v) == 0:
 		case v[0] == '"':
 			var s string
 			_ = json.Unmarshal(v, &s)
-			return s, true
+			return s
 		case v[0] == '{' || v[0] == '[':
-			return string(v), containers
+			return string(v)
 		}
-		return string(v), true
+		return ""
 	}
-	logOnly, haveLogOnly := text(dd["logOnlySecurityData"], true)
-	beh, ok := text(dd["behaviors"], true)
-	if !ok {
-		beh, ok = logOnly, haveLogOnly
+	logOnly := signal("logOnlySecurityData")
+	behaviors, risk := signal("behaviors"), signal("risk")
+	if strings.TrimSpace(behaviors) == "" {
+		behaviors = logOnly
 	}
-	if ok {
-		e.Behaviors = clean(string(AppendBehaviors(nil, beh)))
+	if strings.TrimSpace(risk) == "" {
+		risk = logOnly
 	}
-	risk, ok := text(dd["risk"], false)
-	if !ok {
-		risk, ok = logOnly, haveLogOnly
-	}
-	if ok {
-		e.Risk = RiskLevel(clean(risk))
+	e.Behaviors = clean(referenceBehaviors(behaviors))
+	level := regexp.MustCompile(`(?:^|[{ ,"])level"?[=:]"?(LOW|MEDIUM|HIGH)\b`)
+	if mm := level.FindStringSubmatch(risk); mm != nil {
+		e.Risk = mm[1]
+	} else if risk == "LOW" || risk == "MEDIUM" || risk == "HIGH" {
+		e.Risk = risk
 	}
 }
 
@@ -176,98 +171,79 @@ func obviousSignals(m map[string]any, raw []byte, e *Event) {
 	if sc["isProxy"] == true {
 		e.Proxy = "true"
 	}
-	// logOnlySecurityData: JSON, or JSON in a string; its behaviors in the order logged.
-	var logOnly []byte
-	switch v := dd["logOnlySecurityData"].(type) {
-	case string:
-		logOnly = []byte(v)
-	case map[string]any:
-		logOnly = rawMember(raw, "logOnlySecurityData") // as logged: the order of its members counts
-	}
-	var names []string
-	switch v := dd["behaviors"].(type) {
-	case string:
-		if !strings.ContainsAny(v, "=:") {
-			names = append(names, strings.TrimSpace(v))
-			break
-		}
-		for _, pair := range strings.Split(strings.Trim(v, "{}"), ",") {
-			if k, val, ok := strings.Cut(pair, "="); ok && strings.TrimSpace(val) == "POSITIVE" {
-				names = append(names, strings.TrimSpace(k))
-			}
-		}
-	case []any:
-		for _, p := range v {
-			if k, val, ok := strings.Cut(fmt.Sprint(p), "="); ok && val == "POSITIVE" {
-				names = append(names, k)
-			}
-		}
-	case map[string]any:
-		// Panther's mangled form: {"New IP=POSITIVE": null, ...}.
-		names = orderedPositive([]byte(`{"behaviors":` + string(rawMember(raw, "behaviors")) + `}`))
-	case nil:
-		if logOnly != nil {
-			names = orderedPositive(logOnly)
-		}
-	}
-	e.Behaviors = strings.Join(names, ",")
-	level := regexp.MustCompile(`(?:^|[{ ,"])level"?[=:]"?(LOW|MEDIUM|HIGH)\b`)
-	switch r := dd["risk"].(type) {
-	case string:
-		if mm := level.FindStringSubmatch(r); mm != nil {
-			e.Risk = mm[1]
-		} else if r == "LOW" || r == "MEDIUM" || r == "HIGH" {
-			e.Risk = r
-		}
-	case nil:
-		if mm := level.FindSubmatch(logOnly); mm != nil {
-			e.Risk = string(mm[1])
-		}
-	}
-}
-
-// rawMember returns the JSON text of the first member named name in raw, nil when there is none.
-func rawMember(raw []byte, name string) []byte {
-	d := json.NewDecoder(bytes.NewReader(raw))
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return nil
-		}
-		if tok == name {
-			var v json.RawMessage
-			if d.Decode(&v) != nil {
-				return nil
-			}
+	// behaviors, risk and logOnlySecurityData as the parser reads them: a string's text, an
+	// object's or array's JSON as logged. Anything else (absent, null, a number, a boolean) and
+	// blank text are none, and behaviors and risk then come from logOnlySecurityData.
+	ddRaw := debugDataMembers(raw)
+	signal := func(name string) string {
+		switch v := dd[name].(type) {
+		case string:
 			return v
+		case map[string]any, []any:
+			return string(ddRaw[name])
 		}
+		return ""
+	}
+	logOnly := signal("logOnlySecurityData")
+	behaviors, risk := signal("behaviors"), signal("risk")
+	if strings.TrimSpace(behaviors) == "" {
+		behaviors = logOnly
+	}
+	if strings.TrimSpace(risk) == "" {
+		risk = logOnly
+	}
+	e.Behaviors = referenceBehaviors(behaviors)
+	level := regexp.MustCompile(`(?:^|[{ ,"])level"?[=:]"?(LOW|MEDIUM|HIGH)\b`)
+	if mm := level.FindStringSubmatch(risk); mm != nil {
+		e.Risk = mm[1]
+	} else if risk == "LOW" || risk == "MEDIUM" || risk == "HIGH" {
+		e.Risk = risk
 	}
 }
 
-// orderedPositive returns the names of logOnlySecurityData's behaviors valued POSITIVE, in order.
-func orderedPositive(b []byte) []string {
-	var outer map[string]json.RawMessage
-	if json.Unmarshal(b, &outer) != nil || outer["behaviors"] == nil {
-		return nil
+// appendName appends a behavior's name unless it is empty or would not read back from the
+// comma-separated list (the rule of AppendBehaviors, stated plainly).
+func appendName(names []string, name string) []string {
+	if name == "" || strings.ContainsAny(name, "=:,") {
+		return names
 	}
-	d := json.NewDecoder(bytes.NewReader(outer["behaviors"]))
+	return append(names, name)
+}
+
+// referenceBehaviors states AppendBehaviors' rule with regular expressions: text with no '='
+// or ':' is a list already normalized; otherwise every POSITIVE not followed by a word byte
+// names the behavior before it, NAME= (back to the last of {,[") or "NAME":", in order.
+func referenceBehaviors(text string) string {
+	if !strings.ContainsAny(text, "=:") {
+		return strings.TrimSpace(text)
+	}
+	pairName := regexp.MustCompile(`(?:^|[{,\["])([^{,\["]*)=$`)
+	jsonName := regexp.MustCompile(`(?:^|")([^"]*)" *: *" *$`)
+	word := regexp.MustCompile(`^[A-Za-z0-9_]`)
 	var names []string
-	if _, err := d.Token(); err != nil {
+	for _, m := range regexp.MustCompile(`POSITIVE`).FindAllStringIndex(text, -1) {
+		if word.MatchString(text[m[1]:]) {
+			continue
+		}
+		name := ""
+		if g := pairName.FindStringSubmatch(text[:m[0]]); g != nil {
+			name = g[1]
+		} else if g := jsonName.FindStringSubmatch(text[:m[0]]); g != nil {
+			name = g[1]
+		}
+		names = appendName(names, strings.TrimSpace(name))
+	}
+	return strings.Join(names, ",")
+}
+
+// debugDataMembers returns debugContext.debugData's members as logged, nil when it is no object.
+func debugDataMembers(raw []byte) map[string]json.RawMessage {
+	var top, dc, dd map[string]json.RawMessage
+	if json.Unmarshal(raw, &top) != nil || json.Unmarshal(top["debugContext"], &dc) != nil ||
+		json.Unmarshal(dc["debugData"], &dd) != nil {
 		return nil
 	}
-	for d.More() {
-		k, err1 := d.Token()
-		v, err2 := d.Token()
-		if err1 != nil || err2 != nil {
-			return names
-		}
-		if v == "POSITIVE" {
-			names = append(names, k.(string))
-		} else if name, ok := strings.CutSuffix(k.(string), "=POSITIVE"); ok && v == nil {
-			names = append(names, name)
-		}
-	}
-	return names
+	return dd
 }
 
 func TestParseRawMatchesReferenceOnRealEvents(t *testing.T) {

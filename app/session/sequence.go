@@ -127,6 +127,9 @@ type Stats struct {
 	Unowned   int // user.account.update_password outside a reset: an ordinary password change
 	Late      int // events further out of order than Options.Disorder
 	Forced    int // keys sequenced in pieces because they exceeded Options.MaxKeyEvents
+	// Passes counts passes over keys still active (oldest first; see Engine): they change
+	// when work is done, not its result, so golden results leave them out.
+	Passes    int `json:"-"`
 	Sequences int // sequences emitted (selected flows only)
 }
 

@@ -167,16 +167,18 @@ func (c *command) sequenceRows(r *scp.RowReader) error {
 }
 
 // reduceExact fails the search where the engine, although fed in time order, could not
-// sequence exactly: a key with more than Options.MaxKeyEvents events and no pause of maxpause
-// is sequenced in pieces, and the flows open at each cut would be printed cut in two.
+// sequence exactly. A key never quiet is sequenced as it goes and is never cut in time order;
+// only more than Options.MaxKeyEvents events of one key within Disorder of each other (the
+// events it must hold before any of them is in final order) would be, and the flows open at
+// the cut would be printed cut in two.
 func (c *command) reduceExact() error {
 	st := c.eng.Stats()
 	switch {
 	case st.Late > 0:
 		return errors.New("oktasession: internal error: events reached the engine out of time order after sorting")
 	case st.Forced > 0:
-		return fmt.Errorf("oktasession: %d time(s) one %s had more than %d events without a pause of %s, more than the command keeps in memory for one sequence key; its sequences would be cut in two. Search a shorter time range, or leave the busiest %s out",
-			st.Forced, keyName(c.p.opts.By), c.p.opts.MaxKeyEvents, c.p.opts.MaxPause, keyName(c.p.opts.By))
+		return fmt.Errorf("oktasession: %d time(s) one %s had more than %d events within %s of each other, more than the command keeps in memory for one sequence key; its sequences would be cut in two. Search a shorter time range, or leave that %s out",
+			st.Forced, keyName(c.p.opts.By), c.p.opts.MaxKeyEvents, c.p.opts.Disorder, keyName(c.p.opts.By))
 	}
 	return nil
 }
@@ -288,8 +290,8 @@ func (c *command) report(w *scp.RowWriter) {
 	if c.eng != nil {
 		st = c.eng.Stats()
 	}
-	msg := fmt.Sprintf("oktasession: rows=%d not_okta=%d no_time=%d skipped=%d sequenced=%d sequences=%d ignored=%d no_key=%d unowned=%d late=%d forced=%d",
-		c.stats.rows, c.stats.notOkta, c.stats.noTime, c.stats.skipped, st.Sequenced, st.Sequences, st.Ignored+c.stats.ignored, st.NoKey, st.Unowned, st.Late, st.Forced)
+	msg := fmt.Sprintf("oktasession: rows=%d not_okta=%d no_time=%d skipped=%d sequenced=%d sequences=%d ignored=%d no_key=%d unowned=%d late=%d forced=%d passes=%d",
+		c.stats.rows, c.stats.notOkta, c.stats.noTime, c.stats.skipped, st.Sequenced, st.Sequences, st.Ignored+c.stats.ignored, st.NoKey, st.Unowned, st.Late, st.Forced, st.Passes)
 	if c.red != nil {
 		so := c.red.stats()
 		msg += fmt.Sprintf(" sorted=%d runs=%d spilled_bytes=%d", so.Records, so.Runs, so.Spilled)

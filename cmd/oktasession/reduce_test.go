@@ -135,8 +135,15 @@ func reference(t testing.TB, c corpus) []string {
 		i++
 		return append(slices.Clone(c.evs[i-1].raw), '\n')
 	}}
+	return fileRows(t, c.args, in)
+}
+
+// fileRows runs `oktasession --file - <args> --format csv` on in and returns its rows as
+// reference does.
+func fileRows(t testing.TB, args []string, in io.Reader) []string {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	code := Run(context.Background(), append(append([]string{"--file", "-"}, c.args...), "--format", "csv"), in, &out, &errOut)
+	code := Run(context.Background(), append(append([]string{"--file", "-"}, args...), "--format", "csv"), in, &out, &errOut)
 	require.Equal(t, 0, code, errOut.String())
 	recs, err := csv.NewReader(&out).ReadAll()
 	require.NoError(t, err)
@@ -716,37 +723,67 @@ func (p *panicWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// TestReduceRefusesToCutAKey: a user with more events than the engine keeps for one key, and
-// no pause of maxpause between them, would have the sequence open at the cut printed in two
-// pieces. The reduce fails the search with a message that says what to do instead of printing
-// those rows with a warning.
-func TestReduceRefusesToCutAKey(t *testing.T) {
+// TestReduceBusyKey: a user with more events than the engine once kept for one key
+// (Options.MaxKeyEvents), ten a second for 5.5 hours with no pause of maxpause between them,
+// whose sequences the reduce used to refuse (it failed the search rather than print the
+// sequence open at the cut in two pieces). The engine now sequences such a key as it goes:
+// the reduce gives the rows of --file, all of them whole, with no error or warning.
+func TestReduceBusyKey(t *testing.T) {
 	if raceEnabled || testing.Short() {
 		t.Skip("200 001 events for one user: make reduce-check runs it")
 	}
 	n := session.DefaultMaxKey + 1
 	var w scp.RowWriter
-	require.NoError(t, w.SetFields("_time", "eventType", "actor.id", "actor.type", "actor.alternateId", "outcome.result"))
+	require.NoError(t, w.SetFields("_time", "uuid", "eventType", "actor.id", "actor.type", "actor.alternateId", "outcome.result"))
+	var file bytes.Buffer // the same events for --file, as Okta JSON
 	const t0 = 1717200000000
 	for i := range n {
-		w.ValueBytes(formatMillis(nil, t0+int64(i)*100)) // ten a second for 5.5 hours
-		w.Value([]string{"user.session.start", "policy.evaluate_sign_on", "user.authentication.verify"}[i%3])
+		ms := t0 + int64(i)*100 // ten a second for 5.5 hours
+		typ := []string{"user.session.start", "policy.evaluate_sign_on", "user.authentication.verify"}[i%3]
+		w.ValueBytes(formatMillis(nil, ms))
+		w.Value(fmt.Sprintf("e%d", i))
+		w.Value(typ)
 		w.Value("00ubusy0000000000001")
 		w.Value("User")
 		w.Value("busy@example.com")
 		w.Value("SUCCESS")
 		require.NoError(t, w.EndRow())
+		fmt.Fprintf(&file, `{"uuid":"e%d","published":%q,"eventType":%q,"actor":{"id":"00ubusy0000000000001","type":"User","alternateId":"busy@example.com"},"outcome":{"result":"SUCCESS"}}`+"\n",
+			i, time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z"), typ)
 	}
 	dispatch := t.TempDir()
 	d := serve(t, bytes.NewReader(append(getinfoFor(t, dispatch), execChunk(true, w.Body())...)))
 	require.Len(t, d.bodies, 2)
-	require.Empty(t, d.bodies[1], "no rows")
 	require.Equal(t, true, d.meta[1]["finished"])
-	require.Len(t, d.msgs, 1)
-	require.Regexp(t, `^ERROR oktasession: 1 time\(s\) one user had more than 200000 events without a pause of 10m0s.*Search a shorter time range`, d.msgs[0])
+	require.Len(t, d.msgs, 1, "no error and no warning: %q", d.msgs)
+	require.Regexp(t, `^DEBUG .* sequences=66667 .*late=0 forced=0 passes=[1-9]`, d.msgs[0], "sequenced as it went, never cut")
 	names, open := filesUnder(t, dispatch)
 	require.Empty(t, names)
 	require.Zero(t, open)
+
+	var got []string
+	var r scp.RowReader
+	require.NoError(t, r.Reset(d.bodies[1]))
+	idx := make([]int, len(session.SequenceFields))
+	for i, f := range session.SequenceFields {
+		idx[i] = r.Index(f)
+	}
+	cells := make([]string, len(idx))
+	whole := 0
+	for r.Next() {
+		for i, c := range idx {
+			cells[i] = string(r.Value(c))
+		}
+		got = append(got, strings.Join(cells, "\x1f"))
+		if string(r.Value(r.Index("status"))) == "success" && string(r.Value(r.Index("event_count"))) == "3" {
+			whole++
+		}
+	}
+	require.NoError(t, r.Err())
+	slices.Sort(got)
+	require.Equal(t, n/3, whole, "every sign-in whole: start, policy, verify, success")
+
+	sameRows(t, fileRows(t, nil, &file), got, "a key busier than MaxKeyEvents")
 }
 
 // TestWriteReduceStream writes what splunkd sends the reduce for a simulated day split over
