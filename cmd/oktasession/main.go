@@ -21,6 +21,18 @@ import (
 // cycle costs about 2 ms of CPU.
 const memoryLimit = 52 << 20
 
+// mapMemoryLimit is memoryLimit for the map phase, whose live heap is bounded (the stream's
+// window and the reply being built, about 35 MB for a 50 000-row chunk of the realistic
+// stream): at 52 MiB the heap overshot to 58 MB while the reply grew and the process peaked at
+// 62.5 to 65.7 MiB RSS; at 44 MiB it peaks at 54 MiB for 0.2% more instructions (callgrind,
+// 3,395 M -> 3,401 M per 100 000 events: 10 collections instead of 9). The reduce keeps
+// memoryLimit: its live heap grows with the open flows.
+const mapMemoryLimit = 44 << 20
+
+// mapLimit lowers the runtime's memory limit for the map phase; main sets it when the limit
+// is its own (GOMEMLIMIT unset).
+var mapLimit func()
+
 // procs returns the number of Ps to run with unless GOMAXPROCS (getenv's answer) says
 // otherwise: 1, as the command is one goroutine. With a second P the collector's idle mark
 // worker takes the other core in every cycle, mostly spinning while it waits to scan the
@@ -37,6 +49,7 @@ func main() {
 	runtime.GOMAXPROCS(procs(os.Getenv))
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
+		mapLimit = func() { debug.SetMemoryLimit(mapMemoryLimit) }
 	}
 	growPipes()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
