@@ -19,12 +19,13 @@ var (
 
 // Limits a ChunkReader applies unless told otherwise. The body limit is far above anything
 // splunkd sends (50 000 rows of 2 KB events is about 100 MB) but stops a corrupt length from
-// claiming the machine's memory.
+// passing for a chunk. Neither limit is allocated up front: memory follows the bytes that
+// arrive (see readN and Body).
 const (
 	DefaultMaxMeta = 64 << 20
 	DefaultMaxBody = 1 << 30
 	maxHeaderLine  = 128
-	growStep       = 4 << 20
+	firstRead      = 64 << 10 // what readN allocates before the first bytes arrive
 )
 
 const headerPrefix = "chunked 1.0,"
@@ -35,8 +36,9 @@ type ChunkReader struct {
 	br      *bufio.Reader
 	meta    []byte
 	body    []byte
-	MaxMeta int // largest metadata accepted; DefaultMaxMeta when 0
-	MaxBody int // largest body accepted; DefaultMaxBody when 0
+	cur     Body // the body of the chunk NextBody returned last
+	MaxMeta int  // largest metadata accepted; DefaultMaxMeta when 0
+	MaxBody int  // largest body accepted; DefaultMaxBody when 0
 }
 
 // NewChunkReader returns a reader over r with its own buffering.
@@ -44,10 +46,30 @@ func NewChunkReader(r io.Reader) *ChunkReader {
 	return &ChunkReader{br: bufio.NewReaderSize(r, 1<<16)}
 }
 
-// Next reads one chunk. The returned slices are valid until the next call. It returns io.EOF
-// when the stream ends cleanly before a header, and an error wrapping io.ErrUnexpectedEOF
-// when it ends inside a chunk.
+// Next reads one chunk whole. The returned slices are valid until the next call. It returns
+// io.EOF when the stream ends cleanly before a header, and an error wrapping
+// io.ErrUnexpectedEOF when it ends inside a chunk.
 func (r *ChunkReader) Next() (meta, body []byte, err error) {
+	meta, b, err := r.NextBody()
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.body, err = readN(r.br, r.body[:0], b.n); err != nil {
+		return nil, nil, fmt.Errorf("scp: reading %d body bytes: %w", b.n, err)
+	}
+	b.n = 0
+	return meta, r.body, nil
+}
+
+// NextBody reads one chunk's header and metadata and returns its body as a reader, so that a
+// caller can take the body's rows as they arrive instead of holding the whole body. The
+// metadata is valid until the next call, the body until it is read or the next call, which
+// first skips what is left of it. Errors are those of Next; a body that ends early reads as
+// an error wrapping io.ErrUnexpectedEOF.
+func (r *ChunkReader) NextBody() (meta []byte, body *Body, err error) {
+	if err := r.cur.skip(); err != nil {
+		return nil, nil, err
+	}
 	mlen, blen, err := r.header()
 	if err != nil {
 		return nil, nil, err
@@ -65,10 +87,62 @@ func (r *ChunkReader) Next() (meta, body []byte, err error) {
 	if r.meta, err = readN(r.br, r.meta[:0], mlen); err != nil {
 		return nil, nil, fmt.Errorf("scp: reading %d metadata bytes: %w", mlen, err)
 	}
-	if r.body, err = readN(r.br, r.body[:0], blen); err != nil {
-		return nil, nil, fmt.Errorf("scp: reading %d body bytes: %w", blen, err)
+	r.cur = Body{br: r.br, n: blen, size: blen}
+	return r.meta, &r.cur, nil
+}
+
+// Body is the body of one chunk, read from the stream as it arrives.
+type Body struct {
+	br      *bufio.Reader
+	n, size int // bytes left, bytes declared
+	err     error
+}
+
+// Len returns the body length the chunk's header declared (which the peer may not keep to).
+func (b *Body) Len() int { return b.size }
+
+// Read reads from the body; io.EOF after exactly the declared length, an error wrapping
+// io.ErrUnexpectedEOF when the stream ends before.
+func (b *Body) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
 	}
-	return r.meta, r.body, nil
+	if b.n == 0 {
+		return 0, io.EOF
+	}
+	if len(p) > b.n {
+		p = p[:b.n]
+	}
+	k, err := b.br.Read(p)
+	b.n -= k
+	switch {
+	case err == io.EOF && b.n > 0:
+		b.err = fmt.Errorf("scp: body ended after %d of its %d bytes: %w", b.size-b.n, b.size, io.ErrUnexpectedEOF)
+	case err != nil && err != io.EOF:
+		b.err = fmt.Errorf("scp: reading body: %w", err)
+	}
+	if k > 0 {
+		return k, nil // the error, if any, comes with the next call
+	}
+	if b.err == nil && b.n > 0 {
+		return 0, nil
+	}
+	return 0, b.err
+}
+
+// skip reads and drops what is left of the body.
+func (b *Body) skip() error {
+	if b.br == nil || b.n == 0 {
+		return b.err
+	}
+	if _, err := b.br.Discard(b.n); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return fmt.Errorf("scp: skipping %d body bytes: %w", b.n, err)
+	}
+	b.n = 0
+	return b.err
 }
 
 // header reads the transport header, skipping blank lines between chunks (the SDK's own test
@@ -153,26 +227,13 @@ func number(b []byte, i int) (n, end int, ok bool) {
 	return n, i, i > start
 }
 
-// readN appends exactly n bytes from br to dst. Until growStep bytes have arrived it grows dst
-// by what arrives, so a lying header cannot allocate much more than the peer sends; then it
-// takes the declared length at its word and allocates it once, so a 100 MB chunk costs
-// 100 MB, not the 200 MB that doubling would.
+// readN appends exactly n bytes from br to dst. dst grows as the bytes arrive, doubling from
+// firstRead, so that a header that declares far more bytes than the peer sends (1 GiB, then
+// the stream ends) costs memory for what came, not for what was announced.
 func readN(br *bufio.Reader, dst []byte, n int) ([]byte, error) {
-	if len(dst) == 0 && cap(dst) >= growStep && cap(dst) < n {
-		// A reused buffer that held big chunks but not one this big: the peer has shown that
-		// its lengths are real, so the new one is allocated at once, with an eighth more
-		// for the next chunks (splunkd's vary by a few bytes), instead of being filled, then
-		// copied into a larger one while both take memory.
-		dst = make([]byte, 0, n+n/8)
-	}
 	for len(dst) < n {
-		want := n - len(dst)
-		if free := cap(dst) - len(dst); free < want {
-			grow := min(want, growStep)
-			if len(dst) >= growStep {
-				grow = want
-			}
-			dst = slices.Grow(dst, grow)
+		if len(dst) == cap(dst) {
+			dst = slices.Grow(dst, min(n-len(dst), max(firstRead, len(dst))))
 		}
 		end := min(cap(dst), n)
 		k, err := io.ReadFull(br, dst[len(dst):end])

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -206,33 +207,85 @@ func FuzzChunkReader(f *testing.F) {
 	})
 }
 
-// TestReadNGrowth reads bodies of growing size through one buffer: a small first body grows
-// it by what arrives, a body beyond a big buffer gets a buffer of its own size at once (with
-// room for a little more), never one filled and then copied.
+// TestReadNGrowth reads bodies of growing size through one buffer: it grows as bytes arrive
+// and is reused by the bodies that fit.
 func TestReadNGrowth(t *testing.T) {
-	sizes := []int{100, growStep + 10, growStep + 20, growStep + 20 + growStep/16, 2*growStep + 1, 2 * growStep}
+	sizes := []int{100, firstRead + 10, firstRead + 20, 5*firstRead + 1, 2 * firstRead}
 	var src bytes.Buffer
 	for i, n := range sizes {
 		src.Write(bytes.Repeat([]byte{byte('a' + i)}, n))
 	}
 	br := bufio.NewReaderSize(&src, 1<<16)
 	var buf []byte
-	caps := []int{}
+	caps, most := []int{}, 0
 	for i, n := range sizes {
+		most = max(most, n)
 		var err error
 		buf, err = readN(br, buf[:0], n)
 		require.NoError(t, err)
 		require.Len(t, buf, n)
 		require.Equal(t, bytes.Repeat([]byte{byte('a' + i)}, n), buf, "body %d", i)
 		caps = append(caps, cap(buf))
+		assert.LessOrEqual(t, cap(buf), 2*most+firstRead, "body %d: memory follows the bytes", i)
 	}
-	assert.Less(t, caps[0], growStep, "a small first body is not believed beyond what arrives")
 	assert.Equal(t, caps[1], caps[2], "a body that fits reuses the buffer")
-	assert.Equal(t, caps[1], caps[3], "a body that fits reuses the buffer")
-	assert.Equal(t, (2*growStep+1)+(2*growStep+1)/8, caps[4], "a larger body: its length and an eighth more")
-	assert.Equal(t, caps[4], caps[5], "a body that fits reuses the buffer")
+	assert.Equal(t, caps[3], caps[4], "a body that fits reuses the buffer")
 
 	// A lying length still fails cleanly at the end of the stream.
-	_, err := readN(bufio.NewReader(strings.NewReader("abc")), buf[:0], 10*growStep)
+	_, err := readN(bufio.NewReader(strings.NewReader("abc")), buf[:0], 10*firstRead)
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+}
+
+// lyingChunk is a chunk whose header declares a 1 GiB body of which only 5 MiB of CSV rows
+// arrive before the stream ends.
+func lyingChunk() []byte {
+	const declared = 1<<30 - 1
+	in := []byte("chunked 1.0,37," + itoa(declared) + "\n" + `{"action":"execute","finished":false}` + "a,b\n")
+	row := []byte("1234567890,abcdefghij\n")
+	for len(in) < 5<<20 {
+		in = append(in, row...)
+	}
+	return in
+}
+
+// allocated returns the bytes fn allocates.
+func allocated(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// TestLyingLengthAllocatesWhatArrives: a header that declares 1 GiB and a stream that ends
+// after 5 MiB must cost memory for the 5 MiB, read whole (Next) or as rows (NextBody), and
+// end in an error that says the body was cut short.
+func TestLyingLengthAllocatesWhatArrives(t *testing.T) {
+	in := lyingChunk()
+	t.Run("Next", func(t *testing.T) {
+		var err error
+		n := allocated(func() { _, _, err = NewChunkReader(bytes.NewReader(in)).Next() })
+		assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+		assert.Less(t, n, uint64(32<<20), "allocated %d MiB", n>>20)
+	})
+	t.Run("rows", func(t *testing.T) {
+		var err error
+		rows := 0
+		n := allocated(func() {
+			cr := NewChunkReader(bytes.NewReader(in))
+			_, body, e := cr.NextBody()
+			require.NoError(t, e)
+			var r RowReader
+			require.NoError(t, r.ResetReader(body, body.Len()))
+			for r.Next() {
+				rows++
+			}
+			err = r.Err()
+		})
+		assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+		assert.ErrorContains(t, err, "of its 1073741823 bytes")
+		assert.Greater(t, rows, 200_000, "the rows that arrived were read")
+		assert.Less(t, n, uint64(4<<20), "allocated %d MiB", n>>20)
+	})
 }

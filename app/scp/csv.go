@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math/bits"
 	"strings"
 )
@@ -45,8 +46,11 @@ type field struct {
 // RowReader reads the CSV body of an execute chunk without building a map per row: look a
 // field up once with Index, then read each row's cells by index. Values point into the body
 // or into the reader's scratch space and are valid until the next call to Next or Reset.
+//
+// A body comes whole (Reset) or as a stream (ResetReader): then the reader holds a window of
+// it, at least one row, refilled as rows are read, so memory does not grow with the body.
 type RowReader struct {
-	body    []byte
+	body    []byte // the whole body, or the window of the stream in hand
 	pos     int
 	row     int
 	fields  []field
@@ -59,24 +63,79 @@ type RowReader struct {
 	mvBuf   []byte // unescaped multivalue items
 	err     error
 	slow    bool // always parse byte by byte (tests compare the two parsers)
+
+	// Streaming (ResetReader).
+	src    io.Reader // nil once the body is all in hand
+	win    []byte    // the window's buffer, kept from body to body
+	short  bool      // the last parse failed for want of bytes (a quote not closed yet)
+	window int       // the smallest window, streamWindow when 0 (tests make it tiny)
+
+	// The column whose cells are returned verbatim (Verbatim), -1 for none, and its scanner.
+	vcol  int
+	vscan CellScanner
+}
+
+// A CellScanner reads a quoted cell in place for a RowReader: given the bytes in hand and
+// the index of the cell's opening quote, it returns the index just past the cell's closing
+// quote (the first quote inside that is not doubled), or -1 to let the reader find it. It
+// may keep what it read: a command that parses a cell (JSON in _raw) can do it while the end
+// is looked for, instead of in a second pass.
+type CellScanner interface {
+	ScanCell(b []byte, open int) int
+}
+
+// Verbatim makes the reader return the cells of column col (as Columns returns it) exactly
+// as the body holds them: a quoted cell with its quotes, quotes inside still doubled; a bare
+// cell as it is. sc, when not nil, finds the end of the quoted ones. It lasts until the next
+// Reset, so a caller sets it after reading a chunk's header.
+func (r *RowReader) Verbatim(col int, sc CellScanner) {
+	r.vcol, r.vscan = col, sc
 }
 
 // Reset starts reading body, consuming its header row. An empty body has no fields and no rows.
 func (r *RowReader) Reset(body []byte) error {
-	r.body, r.pos, r.row, r.err, r.ncols, r.header = body, 0, -1, nil, 0, nil
+	r.src = nil
+	return r.reset(body)
+}
+
+// streamWindow is the smallest window ResetReader reads a stream into: big enough for a
+// hundred 2 KB events, small enough to stay in the processor's second-level cache while its
+// rows are parsed. A row longer than the window doubles it.
+const streamWindow = 256 << 10
+
+// ResetReader starts reading a body from src, consuming its header row; size is the length
+// the body should have (0 when unknown), used only to keep the window of a small body small.
+// Rows are read from src as they are needed; a read error (a body cut short) stops Next and
+// is returned by Err.
+func (r *RowReader) ResetReader(src io.Reader, size int) error {
+	want := r.minWindow()
+	if size > 0 && size < want {
+		want = size + 1 // +1: reading EOF needs no second window
+	}
+	if cap(r.win) < want {
+		r.win = make([]byte, 0, want)
+	}
+	r.src = src
+	return r.reset(r.win[:0])
+}
+
+func (r *RowReader) minWindow() int {
+	if r.window > 0 {
+		return r.window
+	}
+	return streamWindow
+}
+
+func (r *RowReader) reset(body []byte) error {
+	r.vcol, r.vscan = -1, nil
+	r.body, r.pos, r.row, r.err, r.ncols, r.header = body, 0, -1, nil, 0, r.header[:0]
 	r.fields = r.fields[:0]
 	if r.index == nil {
 		r.index = make(map[string]int)
 	}
 	clear(r.index)
-	if len(body) == 0 {
-		return nil
-	}
 	if !r.record() {
-		if r.err == nil {
-			return nil // only blank lines
-		}
-		return r.err
+		return r.err // nil for an empty body or one of blank lines only
 	}
 	for col, c := range r.cells {
 		name, isMV := string(c), false
@@ -96,8 +155,19 @@ func (r *RowReader) Reset(body []byte) error {
 		}
 	}
 	r.ncols = len(r.cells)
-	r.header = r.line
+	r.header = append(r.header, r.line...) // a copy: a stream's window moves
 	return nil
+}
+
+// Drain reads what is left of a streamed body, so that the stream is at the next chunk, and
+// returns the error that stopped the rows, if any: a command may stop reading rows early.
+func (r *RowReader) Drain() error {
+	if r.err == nil && r.src != nil {
+		_, err := io.Copy(io.Discard, r.src)
+		r.src = nil
+		r.err = err
+	}
+	return r.err
 }
 
 // NumFields returns how many fields the body has.
@@ -193,16 +263,63 @@ func (r *RowReader) Values(i int, dst [][]byte) ([][]byte, error) {
 }
 
 // record reads one CSV record into r.cells, skipping blank lines; false at the end or on error.
+// From a stream, a record is taken only once its line end (or the body's end) is in hand:
+// one that runs past the window is parsed again after a refill.
 func (r *RowReader) record() bool {
-	b := r.body
-	for r.pos < len(b) && (b[r.pos] == '\n' || (b[r.pos] == '\r' && r.pos+1 < len(b) && b[r.pos+1] == '\n')) {
-		r.pos++
+	for {
+		b := r.body
+		for r.pos < len(b) && (b[r.pos] == '\n' || (b[r.pos] == '\r' && r.pos+1 < len(b) && b[r.pos+1] == '\n')) {
+			r.pos++
+		}
+		if r.src != nil && (r.pos >= len(b) || (r.pos == len(b)-1 && b[r.pos] == '\r')) {
+			if !r.refill() {
+				return false
+			}
+			continue
+		}
+		if r.pos >= len(b) {
+			return false
+		}
+		start, row := r.pos, r.row
+		r.scratch, r.mvBuf, r.short = r.scratch[:0], r.mvBuf[:0], false
+		ok := (!r.slow && r.fastRecord(start)) || r.parseRecord(start)
+		if r.src == nil || (ok && b[r.pos-1] == '\n') || (!ok && !r.short) {
+			return ok
+		}
+		// The record may go on past the window: read more, then parse it again.
+		r.pos, r.row, r.err = start, row, nil
+		if !r.refill() {
+			return false
+		}
 	}
-	if r.pos >= len(b) {
-		return false
+}
+
+// refill moves the unread part of the window to its start and reads the stream after it
+// until the window is full or the stream ends (r.src is then nil), doubling the window when
+// the unread part takes half of it or more. It returns false when the stream failed (r.err).
+func (r *RowReader) refill() bool {
+	keep := len(r.body) - r.pos
+	buf := r.win
+	if keep >= cap(buf)/2 {
+		buf = make([]byte, 0, max(2*cap(buf), r.minWindow()))
 	}
-	r.scratch, r.mvBuf = r.scratch[:0], r.mvBuf[:0]
-	return (!r.slow && r.fastRecord(r.pos)) || r.parseRecord(r.pos)
+	buf = buf[:keep]
+	copy(buf, r.body[r.pos:])
+	r.win = buf
+	for len(buf) < cap(buf) {
+		k, err := r.src.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+k]
+		if err == io.EOF {
+			r.src = nil
+			break
+		}
+		if err != nil {
+			r.src, r.err = nil, err
+			break
+		}
+	}
+	r.body, r.pos = buf, 0
+	return r.err == nil
 }
 
 // parseRecord reads the record at body[start], not a blank line, byte by byte into r.cells.
@@ -220,6 +337,7 @@ func (r *RowReader) parseRecord(start int) bool {
 				k := bytes.IndexByte(b[j:], '"')
 				if k < 0 {
 					r.err = &ParseError{Row: r.row + 1, Column: len(r.cells) + 1, Err: ErrQuote}
+					r.short = true
 					return false
 				}
 				j += k
@@ -231,6 +349,9 @@ func (r *RowReader) parseRecord(start int) bool {
 				break
 			}
 			cell := b[cellStart:j]
+			if len(r.cells) == r.vcol {
+				cell, esc = b[cellStart-1:j+1:j+1], false
+			}
 			if esc {
 				s := len(r.scratch)
 				for len(cell) > 0 {
@@ -251,6 +372,7 @@ func (r *RowReader) parseRecord(start int) bool {
 			}
 			if i < len(b) && b[i] != ',' && b[i] != '\n' {
 				r.err = &ParseError{Row: r.row + 1, Column: len(r.cells), Err: ErrQuote}
+				r.short = i == len(b)-1 // a CR whose LF may not be in hand yet
 				return false
 			}
 		} else {
@@ -319,7 +441,13 @@ func (r *RowReader) fastRecord(start int) bool {
 				return false
 			}
 			j = i + 1 + k
-			if j+1 < len(b) && b[j+1] == '"' {
+			if len(cells) == r.vcol {
+				// The verbatim column (JSON in _raw): as it is, read by its scanner.
+				if j = r.verbatimEnd(i); j < 0 {
+					return false
+				}
+				cells = append(cells, b[i:j:j])
+			} else if j+1 < len(b) && b[j+1] == '"' {
 				// Doubled quotes (JSON in _raw): unescaped into the scratch space.
 				var cell []byte
 				if cell, j = r.escapedCell(i); j < 0 {
@@ -399,6 +527,29 @@ func (r *RowReader) escapedCell(i int) ([]byte, int) {
 		}
 		r.scratch = append(r.scratch, b[seg:j]...)
 		return r.scratch[s:len(r.scratch):len(r.scratch)], j + 1
+	}
+}
+
+// verbatimEnd returns the index just past the quoted cell at body[i] in the verbatim column,
+// -1 when its closing quote is not in hand.
+func (r *RowReader) verbatimEnd(i int) int {
+	if r.vscan != nil {
+		if j := r.vscan.ScanCell(r.body, i); j > i {
+			return j
+		}
+	}
+	b := r.body
+	for j := i + 1; ; {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return -1
+		}
+		j += k + 1
+		if j < len(b) && b[j] == '"' {
+			j++
+			continue
+		}
+		return j
 	}
 }
 

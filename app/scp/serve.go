@@ -23,11 +23,11 @@ type Command interface {
 	Finish(w *RowWriter) error
 }
 
-// Request is one execute request. Rows and Body are valid only during the Execute call.
+// Request is one execute request. Rows is valid only during the Execute call.
 type Request struct {
 	Finished bool       // splunkd's last request
-	Body     []byte     // the CSV body as received
-	Rows     *RowReader // positioned after the header row of Body
+	BodyLen  int        // the body length the request's header declared
+	Rows     *RowReader // positioned after the body's header row; rows are read as they arrive
 	Seq      int        // 0 for the first execute request
 }
 
@@ -83,7 +83,7 @@ func (s *server) run(ctx context.Context, cmd Command) error {
 		if err := ctx.Err(); err != nil {
 			return s.fail(fmt.Errorf("scp: stopped: %w", err))
 		}
-		meta, body, err := s.cr.Next()
+		meta, body, err := s.cr.NextBody()
 		if err == io.EOF {
 			return nil
 		}
@@ -98,18 +98,23 @@ func (s *server) run(ctx context.Context, cmd Command) error {
 			return s.fail(fmt.Errorf("scp: request %d has action %q, want execute", seq, em.Action))
 		}
 		s.w.Reset()
-		if err := s.rows.Reset(body); err != nil {
+		// The body's rows are read from the stream as the command asks for them: memory
+		// holds a window of the body, not the body (50 000 events with _raw are 100 MB).
+		if err := s.rows.ResetReader(body, body.Len()); err != nil {
 			return s.fail(fmt.Errorf("execute request %d: %w", seq, err))
 		}
-		req.Finished, req.Body, req.Seq = em.Finished, body, seq
+		req.Finished, req.BodyLen, req.Seq = em.Finished, body.Len(), seq
 		if err := cmd.Execute(&req, &s.w); err != nil {
 			return s.fail(err)
 		}
+		if err := s.rows.Drain(); err != nil {
+			// Rows the command did not read, or a body cut short.
+			return s.fail(fmt.Errorf("execute request %d: %w", seq, err))
+		}
 		if em.Finished {
-			// The last request's rows are read: its body can go before Finish writes what
-			// the command still holds, which can make this reply larger than any before.
-			req.Body, s.rows = nil, RowReader{}
-			s.cr.body = nil
+			// The last request's rows are read: the reader's window can go before Finish
+			// writes what the command still holds, which can make this reply the largest.
+			s.rows = RowReader{}
 			if err := cmd.Finish(&s.w); err != nil {
 				return s.fail(err)
 			}

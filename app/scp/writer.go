@@ -477,6 +477,10 @@ var needsQuote = [256]bool{'"': true, ',': true, '\n': true, '\r': true}
 // __mv_ encoding's '$'.
 var needsEscape = [256]bool{'"': true, ',': true, '\n': true, '\r': true, '$': true}
 
+// AppendCell appends s to dst as a CSV cell, quoted as Value quotes it: for records kept
+// outside a reply (the reduce's sort) in the same bytes, without the __mv_ twins.
+func AppendCell(dst []byte, s string) []byte { return appendCell(dst, s) }
+
 // appendCell appends v CSV-quoted when it holds a quote, comma, CR or LF, as Python's
 // QUOTE_MINIMAL does.
 func appendCell(dst []byte, s string) []byte {

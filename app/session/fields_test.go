@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -227,4 +228,40 @@ func FuzzFromRowCells(f *testing.F) {
 		var fast, general Extractor
 		checkLayouts(t, rand.New(rand.NewPCG(seed, 1)), &fast, &general, fields, fmt.Sprint(seed))
 	})
+}
+
+func TestParseMillis(t *testing.T) {
+	for _, s := range []string{"1717200000123", "0", "-86400000", "123456789012345678", "1234567890123456789", "", "-", "+5", "12a", " 1", "1.5"} {
+		want, err := strconv.ParseInt(s, 10, 64)
+		ok := err == nil && !strings.HasPrefix(s, "+") && len(strings.TrimPrefix(s, "-")) <= 18
+		got, gotOK := parseMillis([]byte(s))
+		require.Equal(t, ok, gotOK, s)
+		if ok {
+			require.Equal(t, want, got, s)
+		}
+	}
+}
+
+func TestFieldCounts(t *testing.T) {
+	require.Len(t, CompactFields, numCompact)
+	require.Len(t, RowFields, numRowFields)
+}
+
+// TestCompactTimeAsStrconv checks that os_time is read as strconv.ParseInt reads it, beyond
+// what parseMillis takes (a plus sign, 19 digits), and rejected where strconv rejects it.
+func TestCompactTimeAsStrconv(t *testing.T) {
+	for s, want := range map[string]int64{"1717200000123": 1717200000123, "+1717200000123": 1717200000123,
+		"1234567890123456789": 1234567890123456789, "-86400000": -86400000} {
+		var e Event
+		require.NoError(t, FromFields(func(n string) []string {
+			return map[string][]string{"os_time": {s}, "os_type": {"user.session.start"}}[n]
+		}, &e), s)
+		require.Equal(t, want, e.Time, s)
+	}
+	for _, s := range []string{"12a", "99999999999999999999", "1.5"} {
+		var e Event
+		require.Error(t, FromFields(func(n string) []string {
+			return map[string][]string{"os_time": {s}, "os_type": {"user.session.start"}}[n]
+		}, &e), s)
+	}
 }

@@ -10,20 +10,35 @@ import (
 	"github.com/oktasight/oktasight/app/session"
 )
 
-// inputFields are the fields the command reads: the Okta JSON, the names Splunk extracts from
-// it, and the compact records of the map phase. Declaring them lets splunkd skip the rest.
-var inputFields = append([]string{
-	"_time", "_raw", "eventType", "uuid", "published",
-	"actor.id", "actor.type", "actor.alternateId", "actor.displayName",
-	"target{}.id", "target{}.type", "target{}.alternateId", "target{}.displayName",
-	"client.ipAddress", "client.userAgent.rawUserAgent", "authenticationContext.externalSessionId",
-	"outcome.result", "outcome.reason", "debugContext.debugData.factor",
-	// The per-sequence signals.
-	"transaction.id", "debugContext.debugData.behaviors", "debugContext.debugData.dtHash",
-	"debugContext.debugData.risk", "debugContext.debugData.logOnlySecurityData",
-	"client.geographicalContext.country", "client.geographicalContext.city",
-	"securityContext.asNumber", "securityContext.isp", "securityContext.isProxy",
-}, session.CompactFields...)
+// What each phase asks splunkd for in required_fields, the least it must extract and ship.
+//
+// The map phase reads the Okta JSON in _raw (and _time, which every event has, should an
+// event lack published): splunkd ships _raw anyway and need extract nothing. Asking for
+// eventType, actor.id, target{}.type, ... instead (or as well) would make every indexer run
+// the sourcetype's search-time JSON extraction (KV_MODE = json) over each 2 KB event, and its
+// target{}.* lists come as parallel multivalues that stop lining up as soon as one target lacks
+// a member; the JSON keeps each target's members together.
+//
+// input=fields is for searches that have already reduced events to fields (| inputlookup,
+// | table): the map phase then asks for Splunk's names of the Okta fields instead of _raw.
+//
+// The reduce reads only the compact records the map phase wrote.
+var (
+	mapRawFields    = []string{"_raw", "_time"}
+	mapFieldsFields = []string{
+		"_time", "eventType", "uuid", "published",
+		"actor.id", "actor.type", "actor.alternateId", "actor.displayName",
+		"target{}.id", "target{}.type", "target{}.alternateId", "target{}.displayName",
+		"client.ipAddress", "client.userAgent.rawUserAgent", "authenticationContext.externalSessionId",
+		"outcome.result", "outcome.reason", "debugContext.debugData.factor",
+		// The per-sequence signals.
+		"transaction.id", "debugContext.debugData.behaviors", "debugContext.debugData.dtHash",
+		"debugContext.debugData.risk", "debugContext.debugData.logOnlySecurityData",
+		"client.geographicalContext.country", "client.geographicalContext.city",
+		"securityContext.asNumber", "securityContext.isp", "securityContext.isProxy",
+	}
+	reduceFields = session.CompactFields
+)
 
 // command is oktasession as an SCP v2 command. One process serves one phase:
 //   - phase=map (streaming, on the indexers): each Okta event in, its compact record out;
@@ -39,7 +54,7 @@ type command struct {
 	ev  session.Event
 	w   *scp.RowWriter // the reply being built, set during Execute and Finish
 
-	stats struct{ rows, notOkta, noTime, ignored int }
+	stats struct{ rows, notOkta, noTime, skipped, ignored int }
 	held  *heldRows // mode=events
 	red   *reducer  // mode=sequences
 
@@ -55,8 +70,16 @@ func (c *command) GetInfo(info *scp.Info) (*scp.GetInfoReply, error) {
 	p.searchEarliest(info.SearchInfo.EarliestTime)
 	c.p, c.x = p, newExtractor()
 	switch {
+	case p.phase == "map" && p.input == inputFields:
+		return &scp.GetInfoReply{Type: scp.Streaming, RequiredFields: mapFieldsFields}, nil
 	case p.phase == "map":
-		return &scp.GetInfoReply{Type: scp.Streaming, RequiredFields: inputFields}, nil
+		// The map phase drops events no flow uses: their JSON is read no further than their
+		// eventType.
+		c.x.rr.Skip = unsequenced
+		if mapLimit != nil {
+			mapLimit()
+		}
+		return &scp.GetInfoReply{Type: scp.Streaming, RequiredFields: mapRawFields}, nil
 	case p.opts.Mode == session.ModeEvents:
 		c.held = newHeldRows()
 		c.eng = session.New(p.opts, nil, c.held.assign)
@@ -69,15 +92,12 @@ func (c *command) GetInfo(info *scp.Info) (*scp.GetInfoReply, error) {
 		c.eng = session.New(o, c.emit, nil)
 		c.red = newReducer(info.SearchInfo.DispatchDir)
 		preop := strings.Join(append([]string{"oktasession", "phase=map"}, p.rest...), " ")
-		return &scp.GetInfoReply{Type: scp.Reporting, StreamingPreop: preop, RequiredFields: inputFields, RunInPreview: new(false)}, nil
+		return &scp.GetInfoReply{Type: scp.Reporting, StreamingPreop: preop, RequiredFields: reduceFields, RunInPreview: new(false)}, nil
 	}
 }
 
 // Execute feeds one chunk of rows.
 func (c *command) Execute(req *scp.Request, w *scp.RowWriter) error {
-	if fitChunk != nil {
-		fitChunk(len(req.Body))
-	}
 	c.w = w
 	r := req.Rows
 	if r.NumFields() == 0 {
@@ -194,9 +214,15 @@ func (c *command) row() bool {
 	case rowNoTime:
 		c.stats.noTime++
 		return false
+	case rowSkipped:
+		c.stats.skipped++
+		return false
 	}
 	return true
 }
+
+// unsequenced reports whether no flow uses events of this type.
+func unsequenced(eventType string) bool { return !session.Sequenced(eventType) }
 
 // emit writes a sequence into the current reply.
 func (c *command) emit(s *session.Sequence) {
@@ -267,8 +293,8 @@ func (c *command) report(w *scp.RowWriter) {
 	if c.eng != nil {
 		st = c.eng.Stats()
 	}
-	msg := fmt.Sprintf("oktasession: rows=%d not_okta=%d no_time=%d sequenced=%d sequences=%d ignored=%d no_key=%d unowned=%d late=%d forced=%d passes=%d",
-		c.stats.rows, c.stats.notOkta, c.stats.noTime, st.Sequenced, st.Sequences, st.Ignored+c.stats.ignored, st.NoKey, st.Unowned, st.Late, st.Forced, st.Passes)
+	msg := fmt.Sprintf("oktasession: rows=%d not_okta=%d no_time=%d skipped=%d sequenced=%d sequences=%d ignored=%d no_key=%d unowned=%d late=%d forced=%d passes=%d",
+		c.stats.rows, c.stats.notOkta, c.stats.noTime, c.stats.skipped, st.Sequenced, st.Sequences, st.Ignored+c.stats.ignored, st.NoKey, st.Unowned, st.Late, st.Forced, st.Passes)
 	if c.red != nil {
 		so := c.red.stats()
 		msg += fmt.Sprintf(" sorted=%d runs=%d spilled_bytes=%d", so.Records, so.Runs, so.Spilled)

@@ -16,6 +16,7 @@ const (
 	rowEvent   outcome = iota // an Okta event with a time
 	rowNotOkta                // neither Okta JSON in _raw nor an eventType field
 	rowNoTime                 // an Okta event without published or _time
+	rowSkipped                // an Okta event of a type the extractor was told to skip
 )
 
 // extractor turns rows into session Events: from the compact fields a map phase wrote, else
@@ -23,6 +24,7 @@ const (
 // row's cells by column, looked up once per chunk, straight from the chunk body.
 type extractor struct {
 	r    *scp.RowReader
+	rr   session.RawReader
 	raw  int             // _raw field, -1 when absent
 	time int             // _time field
 	cols []fieldCols     // where each session.RowFields entry is
@@ -45,6 +47,12 @@ func newExtractor() *extractor {
 func (x *extractor) bind(r *scp.RowReader) {
 	x.r = r
 	x.raw, x.time = r.Index("_raw"), r.Index("_time")
+	if x.raw >= 0 {
+		// _raw's cells come as the chunk holds them, and the JSON parser finds their ends:
+		// the cell is read once, not unescaped by the CSV reader and then parsed.
+		plain, _ := r.Columns(x.raw)
+		r.Verbatim(plain, &x.rr)
+	}
 	for f, name := range session.RowFields {
 		c := fieldCols{field: r.Index(name), plain: -1, mv: -1}
 		if c.field >= 0 {
@@ -80,7 +88,10 @@ func (x *extractor) event(ev *session.Event) outcome {
 			return rowNotOkta
 		}
 	case x.raw >= 0 && len(r.Value(x.raw)) > 0:
-		err := session.ParseRaw(r.Value(x.raw), ev)
+		err := x.rr.Event(r.Value(x.raw), ev)
+		if err == session.ErrSkipped {
+			return rowSkipped
+		}
 		if err != nil && (typ < 0 || x.fromRow(ev) != nil) {
 			// _raw is not Okta JSON (ParseRaw's ErrNotJSON or ErrNotOkta) and no fields either.
 			return rowNotOkta

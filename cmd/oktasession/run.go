@@ -26,6 +26,8 @@ options (key=value, as in SPL):
   earliest=<epoch seconds|RFC 3339>    where the input's time range begins (in Splunk: the
                                        search's earliest time); a sequence lacking its first
                                        step within maxspan of it is marked cut=start
+  input=raw|fields                     (in Splunk) read the Okta JSON in _raw (default), or Splunk's
+                                       extracted fields when a search has already dropped _raw
   phase=map                            (in Splunk) the per-indexer extraction phase
 `
 
@@ -63,20 +65,31 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return 0
 }
 
-// Argument names beyond the engine's: phase selects the map side of the command.
-const argPhase = "phase"
+// Argument names beyond the engine's: phase selects the map side of the command, input what
+// the map phase asks splunkd for.
+const (
+	argPhase = "phase"
+	argInput = "input"
+)
+
+// The values of input=.
+const (
+	inputRaw    = "raw"    // the Okta JSON in _raw
+	inputFields = "fields" // Splunk's extracted fields (after | table, | inputlookup)
+)
 
 // params is a parsed argument list.
 type params struct {
 	opts  session.Options
 	phase string   // "" (sequence) or "map"
+	input string   // inputRaw or inputFields
 	rest  []string // the engine's arguments, normalized, for the map phase's command line
 }
 
 // parseParams reads the SPL arguments. Every error names the argument and what it accepts.
 func parseParams(args []string) (params, error) {
-	var p params
-	valid := append(append([]string(nil), session.ArgNames...), argPhase)
+	p := params{input: inputRaw}
+	valid := append(append([]string(nil), session.ArgNames...), argInput, argPhase)
 	var engineArgs []string
 	for _, a := range args {
 		key, val, ok := strings.Cut(a, "=")
@@ -91,6 +104,14 @@ func parseParams(args []string) (params, error) {
 				return p, fmt.Errorf("phase: want map, got %q", val)
 			}
 			p.phase = val
+		case key == argInput:
+			if val != inputRaw && val != inputFields {
+				return p, fmt.Errorf("input: want raw (the Okta JSON in _raw) or fields (Splunk's extracted fields), got %q", val)
+			}
+			p.input = val
+			if val != inputRaw {
+				p.rest = append(p.rest, key+"="+val)
+			}
 		case contains(session.ArgNames, key):
 			engineArgs = append(engineArgs, key+"="+val)
 			p.rest = append(p.rest, key+"="+quoteArg(val))

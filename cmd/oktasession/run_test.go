@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -90,8 +91,8 @@ func rowsBody(t testing.TB, evs []event, withRaw bool) []byte {
 		return w.Body()
 	}
 	names := []string{"_time"}
-	for _, n := range inputFields {
-		if n != "_time" && n != "_raw" && !strings.HasPrefix(n, "os_") {
+	for _, n := range mapFieldsFields {
+		if n != "_time" {
 			names = append(names, n)
 		}
 	}
@@ -244,6 +245,11 @@ func TestSequencesAllInputForms(t *testing.T) {
 			got, _ := sequences(t, nil, mapped)
 			assert.Equal(t, want, got)
 		})
+		t.Run(order.name+"/map then reduce, input=fields", func(t *testing.T) {
+			mapped := mapPhase(t, rowsBody(t, order.evs, false), "input=fields")
+			got, _ := sequences(t, []string{"input=fields"}, mapped)
+			assert.Equal(t, want, got)
+		})
 		t.Run(order.name+"/several chunks with empty ones", func(t *testing.T) {
 			var bodies [][]byte
 			for i := 0; i < len(order.evs); i += 7 {
@@ -255,10 +261,15 @@ func TestSequencesAllInputForms(t *testing.T) {
 	}
 }
 
-// mapPhase runs phase=map over one body and returns its reply body, re-encoded.
-func mapPhase(t testing.TB, body []byte) []byte {
+// mapPhase runs phase=map over one body, as splunkd sends it (only the columns the phase's
+// required_fields name), and returns its reply body as splunkd forwards it to the reduce
+// (only the columns the reduce's required_fields name).
+func mapPhase(t testing.TB, body []byte, args ...string) []byte {
 	t.Helper()
-	replies := runSCP(t, append(getinfoChunk(t, "phase=map"), execChunk(true, body)...))
+	margs := append([]string{"phase=map"}, args...)
+	gi := runSCP(t, getinfoChunk(t, margs...))
+	require.Len(t, gi, 1)
+	replies := runSCP(t, append(getinfoChunk(t, margs...), execChunk(true, honor(t, body, gi[0].meta["required_fields"]))...))
 	require.Len(t, replies, 2)
 	assert.Equal(t, "streaming", replies[0].meta["type"])
 	assert.Equal(t, append([]string{"_time"}, session.CompactFields...), replies[1].fields)
@@ -271,6 +282,37 @@ func mapPhase(t testing.TB, body []byte) []byte {
 		}
 		require.NoError(t, w.EndRow())
 	}
+	red := runSCP(t, getinfoChunk(t, args...))
+	require.Len(t, red, 1)
+	return honor(t, w.Body(), red[0].meta["required_fields"])
+}
+
+// honor keeps the columns of body that a getinfo reply's required_fields name, as splunkd
+// does: a command gets nothing else.
+func honor(t testing.TB, body []byte, required any) []byte {
+	t.Helper()
+	want := map[string]bool{}
+	for _, f := range required.([]any) {
+		want[f.(string)] = true
+	}
+	var r scp.RowReader
+	require.NoError(t, r.Reset(body))
+	var keep []int
+	var names []string
+	for i := range r.NumFields() {
+		if want[r.FieldName(i)] {
+			keep, names = append(keep, i), append(names, r.FieldName(i))
+		}
+	}
+	var w scp.RowWriter
+	require.NoError(t, w.SetFields(names...))
+	for r.Next() {
+		for _, i := range keep {
+			w.Cell(r.Value(i), r.MV(i))
+		}
+		require.NoError(t, w.EndRow())
+	}
+	require.NoError(t, r.Err())
 	return w.Body()
 }
 
@@ -363,14 +405,19 @@ func TestGetInfo(t *testing.T) {
 		args      []string
 		typ       string
 		preop     string
-		required  bool
+		required  []string
 		errSubstr []string
 	}{
-		{args: nil, typ: "reporting", preop: "oktasession phase=map", required: true},
-		{args: []string{"maxpause=5m", "flow=signin,sspr", "by=ip"}, typ: "reporting", preop: "oktasession phase=map maxpause=5m flow=signin,sspr by=ip", required: true},
-		{args: []string{"flow=signin, sspr"}, typ: "reporting", preop: `oktasession phase=map flow="signin, sspr"`, required: true},
-		{args: []string{"phase=map", "maxspan=1h"}, typ: "streaming", required: true},
+		{args: nil, typ: "reporting", preop: "oktasession phase=map", required: session.CompactFields},
+		{args: []string{"maxpause=5m", "flow=signin,sspr", "by=ip"}, typ: "reporting", preop: "oktasession phase=map maxpause=5m flow=signin,sspr by=ip", required: session.CompactFields},
+		{args: []string{"flow=signin, sspr"}, typ: "reporting", preop: `oktasession phase=map flow="signin, sspr"`, required: session.CompactFields},
+		{args: []string{"input=fields", "flow=signin"}, typ: "reporting", preop: "oktasession phase=map input=fields flow=signin", required: session.CompactFields},
+		{args: []string{"input=raw"}, typ: "reporting", preop: "oktasession phase=map", required: session.CompactFields},
+		// The map phase reads the JSON: splunkd ships _raw and need extract no field.
+		{args: []string{"phase=map", "maxspan=1h"}, typ: "streaming", required: []string{"_raw", "_time"}},
+		{args: []string{"phase=map", "input=fields"}, typ: "streaming", required: mapFieldsFields},
 		{args: []string{"mode=events"}, typ: "events"},
+		{args: []string{"input=json"}, errSubstr: []string{"input", "raw", "fields", "json"}},
 		{args: []string{"by=actor.id"}, errSubstr: []string{"by", "user, session or ip", "actor.id"}},
 		{args: []string{"mode=table"}, errSubstr: []string{"mode", "sequences or events"}},
 		{args: []string{"phase=reduce"}, errSubstr: []string{"phase", "map"}},
@@ -378,7 +425,7 @@ func TestGetInfo(t *testing.T) {
 		{args: []string{"maxpause=9223372036s"}, errSubstr: []string{"maxpause", "from 1s to 24h", "9223372036s"}},
 		{args: []string{"maxspan=30d"}, errSubstr: []string{"maxspan", "from 1s to 7d", "30d"}},
 		{args: []string{"flow=login"}, errSubstr: []string{"flow", "signin, app_signin, sspr, unlock"}},
-		{args: []string{"user=bob"}, errSubstr: []string{`"user"`, "flow, by, maxpause, maxspan, mode, order, earliest, phase"}},
+		{args: []string{"user=bob"}, errSubstr: []string{`"user"`, "flow, by, maxpause, maxspan, mode, order, earliest, input, phase"}},
 		{args: []string{"verbose"}, errSubstr: []string{`"verbose"`, "key=value"}},
 		{args: []string{"phase=map", "mode=events"}, errSubstr: []string{"phase", "mode=sequences"}},
 	}
@@ -409,11 +456,12 @@ func TestGetInfo(t *testing.T) {
 			} else {
 				assert.NotContains(t, m, "streaming_preop")
 			}
-			if tt.required {
-				req := m["required_fields"].([]any)
-				assert.Contains(t, req, "_raw")
-				assert.Contains(t, req, "os_type")
-				assert.Contains(t, req, "target{}.type")
+			if tt.required != nil {
+				var req []string
+				for _, f := range m["required_fields"].([]any) {
+					req = append(req, f.(string))
+				}
+				assert.Equal(t, tt.required, req)
 			} else {
 				assert.NotContains(t, m, "required_fields", "mode=events keeps every field")
 			}
@@ -606,21 +654,6 @@ func TestEpochMillis(t *testing.T) {
 	assert.Equal(t, "1717200000.050", string(formatMillis(nil, 1717200000050)))
 }
 
-func TestLimitFor(t *testing.T) {
-	tests := []struct {
-		body int
-		want int64
-	}{
-		{0, memoryLimit},
-		{11 << 20, memoryLimit}, // a fields-only chunk of 50 000 rows
-		{memoryLimit / 4, memoryLimit},
-		{105 << 20, memoryLimit + 210<<20}, // 50 000 rows of 2 KB _raw
-	}
-	for _, tc := range tests {
-		assert.Equal(t, tc.want, limitFor(tc.body), "body %d", tc.body)
-	}
-}
-
 func TestProcs(t *testing.T) {
 	tests := []struct {
 		env  string
@@ -640,10 +673,64 @@ func TestProcs(t *testing.T) {
 	}
 }
 
-// TestRequiredFieldsCoverExtraction checks that the command asks splunkd for every field the
-// extraction reads: a field missing from required_fields never arrives.
+// TestRequiredFieldsCoverExtraction checks that each phase asks splunkd for every field its
+// extraction reads: a field missing from required_fields never arrives. The map phase reads
+// the JSON in _raw, or with input=fields Splunk's names of the fields; the reduce the compact
+// records.
 func TestRequiredFieldsCoverExtraction(t *testing.T) {
 	for _, name := range session.RowFields {
-		assert.Contains(t, inputFields, name)
+		if slices.Contains(session.CompactFields, name) {
+			assert.Contains(t, reduceFields, name)
+		} else {
+			assert.Contains(t, mapFieldsFields, name)
+		}
+	}
+	assert.ElementsMatch(t, []string{"_raw", "_time"}, mapRawFields)
+}
+
+// TestLyingChunkHeaderAllocatesWhatArrives: a chunk header that declares a 1 GiB body of
+// which 5 MiB arrive before the stream ends must cost memory for what arrived (the rows are
+// read as they come), and end the search with an error that says the body was cut short.
+func TestLyingChunkHeaderAllocatesWhatArrives(t *testing.T) {
+	evs := loadEvents(t)
+	var body []byte
+	for len(body) < 5<<20 {
+		body = append(body, rowsBody(t, evs, true)...)
+	}
+	meta := []byte(`{"action":"execute","finished":true}`)
+	in := append(getinfoChunk(t, "phase=map"), fmt.Sprintf("chunked 1.0,%d,%d\n", len(meta), 1<<30-1)...)
+	in = append(append(in, meta...), body...)
+
+	var out, errOut bytes.Buffer
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	code := Run(context.Background(), nil, bytes.NewReader(in), &out, &errOut)
+	runtime.ReadMemStats(&after)
+	assert.Equal(t, 0, code)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(64<<20), "allocated %d MiB", (after.TotalAlloc-before.TotalAlloc)>>20)
+
+	cr := scp.NewChunkReader(&out)
+	_, _, err := cr.Next() // getinfo reply
+	require.NoError(t, err)
+	m, _, err := cr.Next()
+	require.NoError(t, err)
+	assert.Contains(t, string(m), `"finished":true`)
+	assert.Contains(t, string(m), "ERROR")
+	assert.Contains(t, string(m), "unexpected EOF")
+}
+
+// TestMapPhaseLowersMemoryLimit checks that the map phase (on _raw) lowers the runtime's
+// memory limit where main set it, and that the reduce keeps memoryLimit.
+func TestMapPhaseLowersMemoryLimit(t *testing.T) {
+	defer func(f func()) { mapLimit = f }(mapLimit)
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{{[]string{"phase=map"}, true}, {nil, false}, {[]string{"phase=map", "input=fields"}, false}} {
+		called := false
+		mapLimit = func() { called = true }
+		runSCP(t, getinfoChunk(t, tc.args...))
+		assert.Equal(t, tc.want, called, "%v", tc.args)
 	}
 }
