@@ -129,15 +129,22 @@ func referenceSignals(raw []byte, e *Event) {
 		}
 		return ""
 	}
-	logOnly := signal("logOnlySecurityData")
-	behaviors, risk := signal("behaviors"), signal("risk")
+	signalsFromText(signal("behaviors"), signal("risk"), signal("logOnlySecurityData"), true, e)
+}
+
+// signalsFromText sets e's behaviors and risk from debugData's members read as text: blank
+// behaviors or risk come from logOnlySecurityData; cleaned applies clean() to the behaviors.
+func signalsFromText(behaviors, risk, logOnly string, cleaned bool, e *Event) {
 	if strings.TrimSpace(behaviors) == "" {
 		behaviors = logOnly
 	}
 	if strings.TrimSpace(risk) == "" {
 		risk = logOnly
 	}
-	e.Behaviors = clean(referenceBehaviors(behaviors))
+	e.Behaviors = referenceBehaviors(behaviors)
+	if cleaned {
+		e.Behaviors = clean(e.Behaviors)
+	}
 	level := regexp.MustCompile(`(?:^|[{ ,"])level"?[=:]"?(LOW|MEDIUM|HIGH)\b`)
 	if mm := level.FindStringSubmatch(risk); mm != nil {
 		e.Risk = mm[1]
@@ -184,21 +191,7 @@ func obviousSignals(m map[string]any, raw []byte, e *Event) {
 		}
 		return ""
 	}
-	logOnly := signal("logOnlySecurityData")
-	behaviors, risk := signal("behaviors"), signal("risk")
-	if strings.TrimSpace(behaviors) == "" {
-		behaviors = logOnly
-	}
-	if strings.TrimSpace(risk) == "" {
-		risk = logOnly
-	}
-	e.Behaviors = referenceBehaviors(behaviors)
-	level := regexp.MustCompile(`(?:^|[{ ,"])level"?[=:]"?(LOW|MEDIUM|HIGH)\b`)
-	if mm := level.FindStringSubmatch(risk); mm != nil {
-		e.Risk = mm[1]
-	} else if risk == "LOW" || risk == "MEDIUM" || risk == "HIGH" {
-		e.Risk = risk
-	}
+	signalsFromText(signal("behaviors"), signal("risk"), signal("logOnlySecurityData"), false, e)
 }
 
 // appendName appends a behavior's name unless it is empty or would not read back from the
