@@ -241,7 +241,12 @@ func RiskLevel(s string) string {
 		if i > 0 && isNameByte(s[i-1]) {
 			continue // previousLevel=, riskLevel=
 		}
-		v := strings.TrimLeft(s[off:], "\" =:")
+		// level, then = or : (Okta's "level=LOW", JSON's "level":"LOW"), quotes and spaces around.
+		v := strings.TrimLeft(s[off:], "\" ")
+		if v == "" || (v[0] != '=' && v[0] != ':') {
+			continue
+		}
+		v = strings.TrimLeft(v[1:], "\" ")
 		for _, l := range riskLevels[1:] {
 			if strings.HasPrefix(v, l) && (len(v) == len(l) || !isNameByte(v[len(l)])) {
 				return l

@@ -145,7 +145,7 @@ func signalsFromText(behaviors, risk, logOnly string, cleaned bool, e *Event) {
 	if cleaned {
 		e.Behaviors = clean(e.Behaviors)
 	}
-	level := regexp.MustCompile(`(?:^|[{ ,"])level"?[=:]"?(LOW|MEDIUM|HIGH)\b`)
+	level := regexp.MustCompile(`(?:^|[^A-Za-z0-9_])level[" ]*[=:][" ]*(LOW|MEDIUM|HIGH)\b`)
 	if mm := level.FindStringSubmatch(risk); mm != nil {
 		e.Risk = mm[1]
 	} else if risk == "LOW" || risk == "MEDIUM" || risk == "HIGH" {
