@@ -129,12 +129,13 @@ func referenceSignals(raw []byte, e *Event) {
 		}
 		return ""
 	}
-	signalsFromText(signal("behaviors"), signal("risk"), signal("logOnlySecurityData"), true, e)
+	signalsFromText(signal("behaviors"), signal("risk"), signal("logOnlySecurityData"), e)
+	e.Behaviors = clean(e.Behaviors)
 }
 
 // signalsFromText sets e's behaviors and risk from debugData's members read as text: blank
-// behaviors or risk come from logOnlySecurityData; cleaned applies clean() to the behaviors.
-func signalsFromText(behaviors, risk, logOnly string, cleaned bool, e *Event) {
+// behaviors or risk come from logOnlySecurityData.
+func signalsFromText(behaviors, risk, logOnly string, e *Event) {
 	if strings.TrimSpace(behaviors) == "" {
 		behaviors = logOnly
 	}
@@ -142,9 +143,6 @@ func signalsFromText(behaviors, risk, logOnly string, cleaned bool, e *Event) {
 		risk = logOnly
 	}
 	e.Behaviors = referenceBehaviors(behaviors)
-	if cleaned {
-		e.Behaviors = clean(e.Behaviors)
-	}
 	level := regexp.MustCompile(`(?:^|[^A-Za-z0-9_])level[" ]*[=:][" ]*(LOW|MEDIUM|HIGH)\b`)
 	if mm := level.FindStringSubmatch(risk); mm != nil {
 		e.Risk = mm[1]
@@ -191,7 +189,7 @@ func obviousSignals(m map[string]any, raw []byte, e *Event) {
 		}
 		return ""
 	}
-	signalsFromText(signal("behaviors"), signal("risk"), signal("logOnlySecurityData"), false, e)
+	signalsFromText(signal("behaviors"), signal("risk"), signal("logOnlySecurityData"), e)
 }
 
 // appendName appends a behavior's name unless it is empty or would not read back from the
