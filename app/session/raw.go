@@ -786,32 +786,39 @@ func (p *rawParser) event(e *Event) error {
 // parse: logOnlySecurityData stands in for the behaviors and the risk when debugData has
 // none (absent, null, blank, a number or a boolean).
 func (p *rawParser) signals(e *Event) {
-	beh, risk, logOnly := p.v[slotBehaviors], p.v[slotRisk], p.v[slotLogOnly]
-	if p.blank(beh) {
-		beh = logOnly
+	// Each value is read as text once: text copies JSON and escaped strings into p.buf.
+	var logOnly string
+	var logOnlyRead bool
+	orLogOnly := func(s string) string {
+		if strings.TrimSpace(s) != "" {
+			return s
+		}
+		if !logOnlyRead {
+			logOnly, logOnlyRead = p.optText(p.v[slotLogOnly]), true
+		}
+		return logOnly
 	}
-	if p.blank(risk) {
-		risk = logOnly
-	}
-	if beh.flags != 0 {
-		s := p.text(beh)
-		// s may lie in p.buf: AppendBehaviors writes only past the bytes it reads, and a
+	if beh := orLogOnly(p.optText(p.v[slotBehaviors])); beh != "" {
+		// beh may lie in p.buf: AppendBehaviors writes only past the bytes it reads, and a
 		// buffer it outgrows stays as it was.
 		start := len(p.buf)
-		p.buf = AppendBehaviors(p.buf, s)
+		p.buf = AppendBehaviors(p.buf, beh)
 		e.Behaviors = clean(view(p.buf[start:len(p.buf):len(p.buf)]))
 	}
-	if risk.flags != 0 {
-		e.Risk = RiskLevel(clean(p.text(risk)))
+	if risk := orLogOnly(p.optText(p.v[slotRisk])); risk != "" {
+		e.Risk = RiskLevel(clean(risk))
 	}
 	if proxy := p.v[slotProxy]; proxy.flags != 0 {
 		e.Proxy = Proxy(clean(p.text(proxy)))
 	}
 }
 
-// blank reports whether v is no value or text of nothing but white space.
-func (p *rawParser) blank(v rawVal) bool {
-	return v.flags == 0 || strings.TrimSpace(p.text(v)) == ""
+// optText is text, or "" when v holds no value.
+func (p *rawParser) optText(v rawVal) string {
+	if v.flags == 0 {
+		return ""
+	}
+	return p.text(v)
 }
 
 // ParseRaw extracts the engine's fields from one Okta System Log event as JSON (the _raw of a
