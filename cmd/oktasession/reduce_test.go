@@ -830,38 +830,3 @@ func TestWriteReduceStream(t *testing.T) {
 	require.NoError(t, bw.Flush())
 	t.Logf("%d events, %d map rows from %d indexers, %d rows per request -> %s", n, len(rows), idx, per, path)
 }
-
-// TestRecordOrdersAsRowWriter checks that the reduce's sort records (plain cells only) order
-// as the rows an scp.RowWriter writes (each cell with its empty __mv_ twin) did: same time,
-// cells that are prefixes of one another, empty, quoted, with bytes below and above the comma.
-func TestRecordOrdersAsRowWriter(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	words := []string{"", "a", "ab", "a b", "a,b", `a"b`, "a\nb", "a!", "a-", "a+", "b", "true", "é", "SUCCESS"}
-	type pair struct{ rec, row string }
-	var pairs []pair
-	for range 5_000 {
-		ev := session.Event{Time: 1717200000000 + int64(rng.IntN(2))}
-		for _, f := range []*string{&ev.UUID, &ev.Type, &ev.ActorID, &ev.App, &ev.Result, &ev.ISP, &ev.Proxy} {
-			*f = words[rng.IntN(len(words))]
-		}
-		var r reducer
-		r.fields = append([]string{"_time"}, session.CompactFields...)
-		r.rec = r.rec[:0]
-		r.timeBuf = formatMillis(nil, ev.Time)
-		r.rec.ValueBytes(r.timeBuf)
-		ev.WriteCompact(&r.rec, nil)
-		var w scp.RowWriter
-		require.NoError(t, w.SetFields(r.fields...))
-		w.ValueBytes(formatMillis(nil, ev.Time))
-		ev.WriteCompact(&w, nil)
-		require.NoError(t, w.EndRow())
-		body := w.Body()
-		row := body[bytes.Index(body, []byte("\r\n"))+2 : len(body)-2]
-		pairs = append(pairs, pair{string(r.rec[:len(r.rec)-1]), string(row)})
-	}
-	byRec := slices.SortedFunc(slices.Values(pairs), func(a, b pair) int { return cmp.Compare(a.rec, b.rec) })
-	byRow := slices.SortedFunc(slices.Values(pairs), func(a, b pair) int { return cmp.Compare(a.row, b.row) })
-	for i := range byRec {
-		require.Equal(t, byRow[i].rec, byRec[i].rec, "position %d", i)
-	}
-}
