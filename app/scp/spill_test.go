@@ -174,15 +174,17 @@ func blockBody(rows int) string {
 	return b.String()
 }
 
+// blockRows is how many rows blockWriter writes: three blocks' worth and more.
+const blockRows = 3 * blockSize / 200
+
 func TestRepliesAcrossBlocks(t *testing.T) {
-	const rows = 15000 // about 3 MB, three blocks and more
-	want := blockBody(rows)
+	want := blockBody(blockRows)
 	require.Greater(t, len(want), 2*blockSize)
-	for _, every := range []int{0, 4000, 100000} {
+	for _, every := range []int{0, blockRows / 4, 10 * blockRows} {
 		f, err := os.CreateTemp(t.TempDir(), "reply")
 		require.NoError(t, err)
 		defer f.Close()
-		cmd := &blockWriter{rows: rows, every: every, f: f}
+		cmd := &blockWriter{rows: blockRows, every: every, f: f}
 		var out bytes.Buffer
 		require.NoError(t, Serve(context.Background(), bytes.NewReader(stream(frame(getinfo()), request(false, "a\n1\n"), request(false, "a\n1\n"), request(true, "a\n1\n"))), &out, cmd))
 
@@ -203,10 +205,10 @@ func TestRepliesAcrossBlocks(t *testing.T) {
 
 func TestBodyAcrossBlocks(t *testing.T) {
 	var w RowWriter
-	cmd := &blockWriter{rows: 15000}
+	cmd := &blockWriter{rows: blockRows}
 	require.NoError(t, cmd.write(&w, 0))
 	require.NotEmpty(t, w.blocks, "the rows fill more than a block")
-	want := blockBody(15000)
+	want := blockBody(blockRows)
 	assert.True(t, want == string(w.Body()))
 	assert.Equal(t, len(want)-len("n,__mv_n,text,__mv_text\r\n"), w.Buffered())
 }
