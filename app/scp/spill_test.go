@@ -212,3 +212,20 @@ func TestBodyAcrossBlocks(t *testing.T) {
 	assert.True(t, want == string(w.Body()))
 	assert.Equal(t, len(want)-len("n,__mv_n,text,__mv_text\r\n"), w.Buffered())
 }
+
+// TestHugeHeaderBlocks: the header, copied to the start of every block, does not count
+// towards a block's rows, or a header longer than a block would make a block of every row.
+func TestHugeHeaderBlocks(t *testing.T) {
+	var w RowWriter
+	long := strings.Repeat("f", blockSize/2)
+	require.NoError(t, w.SetFields(long+"1", long+"2"))
+	want := long + "1,__mv_" + long + "1," + long + "2,__mv_" + long + "2\r\n"
+	for i := range 10 {
+		w.Value(strconv.Itoa(i))
+		w.Value("x")
+		require.NoError(t, w.EndRow())
+		want += strconv.Itoa(i) + ",,x,\r\n"
+	}
+	assert.Empty(t, w.blocks)
+	assert.True(t, want == string(w.Body()))
+}
