@@ -430,10 +430,11 @@ func FuzzDecodeMV(f *testing.F) {
 }
 
 func TestAppendCellFindsSpecialBytesAnywhere(t *testing.T) {
-	for _, c := range []byte{'"', ',', '\n', '\r', 'a', 0x80, 0xff, '!', '#'} {
-		for n := 1; n <= 20; n++ {
+	// Up to 70 bytes: quotable searches cells of 32 bytes and more its own way.
+	for _, c := range []byte{'"', ',', '\n', '\r', 'a', ' ', 0x80, 0xff, '!', '#'} {
+		for n := 1; n <= 70; n++ {
 			for at := range n {
-				b := bytes.Repeat([]byte{'x'}, n)
+				b := bytes.Repeat([]byte{'x', ' '}, n)[:n]
 				b[at] = c
 				want := string(b)
 				if c == '"' || c == ',' || c == '\n' || c == '\r' {

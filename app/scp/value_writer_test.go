@@ -8,8 +8,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// valueReference is Value's cell through the general path: appendCell, then the empty twin.
-func valueReference(v string) string { return string(appendCell(nil, v)) + ",," }
+// valueReference is Value's cell as Python's QUOTE_MINIMAL writes it, then the empty twin.
+func valueReference(v string) string {
+	if strings.ContainsAny(v, "\",\r\n") {
+		v = `"` + strings.ReplaceAll(v, `"`, `""`) + `"`
+	}
+	return v + ",,"
+}
 
 // valueCell writes v alone through Value and returns the bytes it appended.
 func valueCell(t testing.TB, w *RowWriter, v string) string {
@@ -22,10 +27,11 @@ func valueCell(t testing.TB, w *RowWriter, v string) string {
 	return got
 }
 
-// TestValueMatchesAppendCell compares Value's word-at-a-time copy with appendCell, for every
+// TestValueMatchesAppendCell compares Value's word-at-a-time copy with the cell Python writes, for every
 // length up to a few words (the short, half-word and word paths and their edges) and around
 // maxFastValue, with each byte that needs quoting, and bytes below '-' that do not, at every
-// position.
+// position, in cells of letters and in cells of words (spaces need no quotes, but are below
+// '-').
 func TestValueMatchesAppendCell(t *testing.T) {
 	var w RowWriter
 	require.NoError(t, w.SetFields("f"))
@@ -34,17 +40,19 @@ func TestValueMatchesAppendCell(t *testing.T) {
 		lengths = append(lengths, n)
 	}
 	for _, n := range lengths {
-		plain := strings.Repeat("a", n)
-		assert.Equal(t, valueReference(plain), valueCell(t, &w, plain), "%q", plain)
-		for i := range n {
-			if n > 40 && i > 8 && i < n-8 {
-				continue // long cells: their first and last words will do
-			}
-			for _, c := range []byte{'"', ',', '\n', '\r', ' ', '$', '!', '+', '-', '.', 0, 0x80, 0xff} {
-				b := []byte(plain)
-				b[i] = c
-				v := string(b)
-				assert.Equal(t, valueReference(v), valueCell(t, &w, v), "%q", v)
+		for _, fill := range []string{"a", "ab c"} {
+			plain := strings.Repeat(fill, n)[:n]
+			assert.Equal(t, valueReference(plain), valueCell(t, &w, plain), "%q", plain)
+			for i := range n {
+				if n > 40 && i > 8 && i < n-8 {
+					continue // long cells: their first and last words will do
+				}
+				for _, c := range []byte{'"', ',', '\n', '\r', ' ', '$', '!', '+', '-', '.', 0, 0x80, 0xff} {
+					b := []byte(plain)
+					b[i] = c
+					v := string(b)
+					assert.Equal(t, valueReference(v), valueCell(t, &w, v), "%q", v)
+				}
 			}
 		}
 	}
