@@ -90,10 +90,18 @@ type rawNode struct {
 	slots   []int // per key: the value's slot, -1 for an object
 	below   []int
 	targets bool
-	// Each key by the word keyWord makes of it: index+1 in table, at keyHash of the word
-	// (probing on), so that a member name is looked up without comparing strings.
-	words []uint64
+	// Each key by the word keyWord makes of it (names): index+1 in table, at keyHash of the
+	// word (probing on), so that a member name is looked up without comparing strings.
+	names []keyName
 	table [64]uint8
+}
+
+// keyName is a key as find compares a member name with it: its key word, and for a key of
+// eight bytes or more its length, its last eight bytes (tail) and, over 16, its bytes 8 to 16
+// (mid): three words tell a name of up to 24 bytes.
+type keyName struct {
+	word, mid, tail uint64
+	len             int
 }
 
 // rawRoot is the tree of rawPaths and targetPaths.
@@ -127,7 +135,17 @@ var rawRoot = func() *rawNode {
 	index = func(n *rawNode) {
 		for k, key := range n.keys {
 			w := keyWord([]byte(key), 0, len(key))
-			n.words = append(n.words, w)
+			name := keyName{word: w, len: len(key)}
+			switch {
+			case len(key) > 24:
+				panic("session: rawPaths: a member name of over 24 bytes, which find does not tell")
+			case len(key) > 16:
+				name.mid = binary.LittleEndian.Uint64([]byte(key[8:16]))
+				fallthrough
+			case len(key) >= 8:
+				name.tail = binary.LittleEndian.Uint64([]byte(key[len(key)-8:]))
+			}
+			n.names = append(n.names, name)
 			h := keyHash(w)
 			for n.table[h] != 0 {
 				h = (h + 1) % uint64(len(n.table))
@@ -175,7 +193,12 @@ func (n *rawNode) find(w uint64, b []byte, a, e int) int {
 		if k < 0 {
 			return -1
 		}
-		if n.words[k] == w && (e-a < 8 || n.keys[k] == string(b[a:e])) {
+		// A name of eight or more bytes (keys have up to 24) by its length and its words
+		// at 8 and at the end: 3.2% fewer instructions in the map phase than comparing the
+		// strings (callgrind, realistic stream, 3 147 M -> 3 045 M without PGO).
+		if name := &n.names[k]; name.word == w && (e-a < 8 || name.len == e-a &&
+			binary.LittleEndian.Uint64(b[e-8:e:e]) == name.tail &&
+			(e-a <= 16 || binary.LittleEndian.Uint64(b[a+8:a+16:a+16]) == name.mid)) {
 			return k
 		}
 	}
