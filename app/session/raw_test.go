@@ -494,3 +494,30 @@ func TestStrStopsAtEveryStopByte(t *testing.T) {
 		}
 	}
 }
+
+// TestStopAt checks stopAt's unsafe word reads against a byte at a time: at every start
+// (negative too), in every length, a stop byte anywhere or none; it reads no word past b
+// (checkptr, which -race turns on, fails a read outside b's array).
+func TestStopAt(t *testing.T) {
+	for n := 0; n <= 20; n++ {
+		for at := -1; at <= n; at++ {
+			b := bytes.Repeat([]byte{'a'}, n)
+			if at >= 0 && at < n {
+				b[at] = '"'
+			}
+			b = b[:n:n] // no capacity past b for a read to reach unseen
+			for a := -9; a <= n+1; a++ {
+				want := -1
+				if a >= 0 && a+8 <= n {
+					// A stop byte in or past the first whole word it reads from a; none
+					// in the last bytes that make no whole word.
+					last := a + (n-a)/8*8
+					if at >= a && at < last {
+						want = at
+					}
+				}
+				require.Equal(t, want, stopAt(b, a), "stop at %d of %d, from %d", at, n, a)
+			}
+		}
+	}
+}
