@@ -290,7 +290,7 @@ var spaces = [256]bool{' ': true, '\t': true, '\n': true, '\r': true}
 // ws returns the index of the first byte from i on that is not whitespace. Okta's JSON has
 // none: one comparison tells, before the table does.
 func ws(b []byte, i int) int {
-	for i < len(b) && b[i] <= ' ' && spaces[b[i]] {
+	for uint(i) < uint(len(b)) && b[i] <= ' ' && spaces[b[i]] {
 		i++
 	}
 	return i
@@ -313,12 +313,12 @@ func (p *rawParser) object(i int, n *rawNode) int {
 		return p.fail(i, "nesting too deep")
 	}
 	b := p.b
-	if i = ws(b, i+1); i < len(b) && b[i] == '}' {
+	if i = ws(b, i+1); uint(i) < uint(len(b)) && b[i] == '}' {
 		p.depth--
 		return i + 1
 	}
 	for {
-		if i >= len(b) || b[i] != '"' {
+		if uint(i) >= uint(len(b)) || b[i] != '"' {
 			i = ws(b, i)
 		}
 		if !quote2(b, i) {
@@ -328,7 +328,7 @@ func (p *rawParser) object(i int, n *rawNode) int {
 		a := i + 2
 		e, esc, w := -1, false, uint64(0)
 		if a+8 <= len(b) {
-			x := binary.LittleEndian.Uint64(b[a : a+8 : a+8])
+			x := binary.LittleEndian.Uint64(at8(b, a)[:]) // a > i >= 0
 			if m := stopBytes(x); m != 0 {
 				k := bits.TrailingZeros64(m) >> 3
 				e, w = a+k, nameWord(x, k)
@@ -338,7 +338,7 @@ func (p *rawParser) object(i int, n *rawNode) int {
 		}
 		// The name's doubled closing quote and ':', as Okta writes them, in one load;
 		// anything else the general way.
-		if e >= 0 && e+4 <= len(b) && binary.LittleEndian.Uint32(b[e:e+4:e+4])&0xffffff == '"'|'"'<<8|':'<<16 {
+		if e >= 0 && e+4 <= len(b) && binary.LittleEndian.Uint32(at4(b, e)[:])&0xffffff == '"'|'"'<<8|':'<<16 {
 			i = e + 3
 		} else {
 			next := e + 2
@@ -352,7 +352,7 @@ func (p *rawParser) object(i int, n *rawNode) int {
 				return p.fail(ws(b, next), "want ':'")
 			}
 		}
-		if i < len(b) && b[i] <= ' ' {
+		if uint(i) < uint(len(b)) && b[i] <= ' ' {
 			i = ws(b, i)
 		}
 		if i >= len(b) {
@@ -438,10 +438,10 @@ func (p *rawParser) object(i int, n *rawNode) int {
 
 // sep returns the index after separator c at b[i] or after whitespace, -1 when c is not there.
 func sep(b []byte, i int, c byte) int {
-	if i < len(b) && b[i] == c {
+	if uint(i) < uint(len(b)) && b[i] == c {
 		return i + 1
 	}
-	if i = ws(b, i); i < len(b) && b[i] == c {
+	if i = ws(b, i); uint(i) < uint(len(b)) && b[i] == c {
 		return i + 1
 	}
 	return -1
@@ -454,15 +454,15 @@ func (p *rawParser) array(i int, n *rawNode) int {
 		return p.fail(i, "nesting too deep")
 	}
 	b := p.b
-	if i = ws(b, i+1); i < len(b) && b[i] == ']' {
+	if i = ws(b, i+1); uint(i) < uint(len(b)) && b[i] == ']' {
 		p.depth--
 		return i + 1
 	}
 	for {
-		if i < len(b) && b[i] <= ' ' {
+		if uint(i) < uint(len(b)) && b[i] <= ' ' {
 			i = ws(b, i)
 		}
-		if n != nil && i < len(b) && b[i] == '{' {
+		if n != nil && uint(i) < uint(len(b)) && b[i] == '{' {
 			for _, s := range n.below {
 				p.v[s] = rawVal{}
 			}
@@ -659,23 +659,40 @@ func (p *rawParser) str(a int) (e, next int, esc bool) {
 
 // quote2 reports whether b[i:] starts with a quote, which a CSV cell doubles.
 func quote2(b []byte, i int) bool {
-	return i+2 <= len(b) && binary.LittleEndian.Uint16(b[i:i+2:i+2]) == '"'<<8|'"'
+	return 0 <= i && i+2 <= len(b) && binary.LittleEndian.Uint16(at2(b, i)[:]) == '"'<<8|'"'
+}
+
+// at2, at4 and at8 return the bytes at b[i:], which the caller has made sure lie inside b
+// (0 <= i, i+2, 4 or 8 <= len(b)), without the bounds checks of b[i:i+n:i+n], for the hot
+// loads of rawParser: in quote2, stopAt and object's name, 2.1% fewer instructions in the
+// map phase (callgrind, realistic stream, 2 933 M -> 2 871 M without PGO). Elsewhere the
+// parser compares indexes unsigned (uint(i) < uint(len(b))), which spares the compiler's
+// own check and is false for -1 (0.8% fewer, 2 871 M -> 2 849 M).
+func at2(b []byte, i int) *[2]byte {
+	return (*[2]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i))
+}
+
+func at4(b []byte, i int) *[4]byte {
+	return (*[4]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i))
+}
+
+func at8(b []byte, i int) *[8]byte {
+	return (*[8]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i))
 }
 
 // stopAt returns the index of the first stop byte (see stopBytes) from b[a] on, scanning a
 // word at a time, -1 when there is none before the last word of b. It is small enough to
 // inline, so that most strings are read without a call (a doubled quote at the index is
-// their end; anything else is for str). Its words are read through unsafe, inside b as the
-// tests make sure (unsigned, which the compiler uses past the loop too), without the bounds
-// checks of b[a:a+8:a+8]: 2.6% fewer instructions in the map phase (callgrind, realistic
-// stream, 3 045 M -> 2 966 M without PGO).
+// their end; anything else is for str). Its words are read through at8, inside b as the
+// tests make sure (unsigned, which the compiler uses past the loop too): 2.6% fewer
+// instructions in the map phase than through b[a:a+8:a+8] (callgrind, realistic stream,
+// 3 045 M -> 2 966 M without PGO).
 func stopAt(b []byte, a int) int {
 	if a < 0 {
 		return -1
 	}
 	for ; uint(a)+8 <= uint(len(b)); a += 8 {
-		w := (*[8]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), a))
-		if m := stopBytes(binary.LittleEndian.Uint64(w[:])); m != 0 {
+		if m := stopBytes(binary.LittleEndian.Uint64(at8(b, a)[:])); m != 0 {
 			return a + bits.TrailingZeros64(m)>>3
 		}
 	}

@@ -521,3 +521,15 @@ func TestStopAt(t *testing.T) {
 		}
 	}
 }
+
+// TestQuote2 checks quote2's unsafe load against the bytes: at every index (negative and
+// past the end too) of short inputs, with no capacity past them (checkptr under -race).
+func TestQuote2(t *testing.T) {
+	for _, s := range []string{"", `"`, `""`, `a""`, `"a"`, `"""`, `x""y`} {
+		b := []byte(s)[:len(s):len(s)]
+		for i := -3; i <= len(b)+1; i++ {
+			want := i >= 0 && i+1 < len(b) && b[i] == '"' && b[i+1] == '"'
+			require.Equal(t, want, quote2(b, i), "%q at %d", s, i)
+		}
+	}
+}
