@@ -355,7 +355,7 @@ func (p *rawParser) object(i int, n *rawNode) int {
 		if uint(i) < uint(len(b)) && b[i] <= ' ' {
 			i = ws(b, i)
 		}
-		if i >= len(b) {
+		if uint(i) >= uint(len(b)) {
 			return p.fail(i, "want a value")
 		}
 		k := -1
