@@ -494,3 +494,42 @@ func TestStrStopsAtEveryStopByte(t *testing.T) {
 		}
 	}
 }
+
+// TestStopAt checks stopAt's unsafe word reads against a byte at a time: at every start
+// (negative too), in every length, a stop byte anywhere or none; it reads no word past b
+// (checkptr, which -race turns on, fails a read outside b's array).
+func TestStopAt(t *testing.T) {
+	for n := 0; n <= 20; n++ {
+		for at := -1; at <= n; at++ {
+			b := bytes.Repeat([]byte{'a'}, n)
+			if at >= 0 && at < n {
+				b[at] = '"'
+			}
+			b = b[:n:n] // no capacity past b for a read to reach unseen
+			for a := -9; a <= n+1; a++ {
+				want := -1
+				if a >= 0 && a+8 <= n {
+					// A stop byte in or past the first whole word it reads from a; none
+					// in the last bytes that make no whole word.
+					last := a + (n-a)/8*8
+					if at >= a && at < last {
+						want = at
+					}
+				}
+				require.Equal(t, want, stopAt(b, a), "stop at %d of %d, from %d", at, n, a)
+			}
+		}
+	}
+}
+
+// TestQuote2 checks quote2's unsafe load against the bytes: at every index (negative and
+// past the end too) of short inputs, with no capacity past them (checkptr under -race).
+func TestQuote2(t *testing.T) {
+	for _, s := range []string{"", `"`, `""`, `a""`, `"a"`, `"""`, `x""y`} {
+		b := []byte(s)[:len(s):len(s)]
+		for i := -3; i <= len(b)+1; i++ {
+			want := i >= 0 && i+1 < len(b) && b[i] == '"' && b[i+1] == '"'
+			require.Equal(t, want, quote2(b, i), "%q at %d", s, i)
+		}
+	}
+}
