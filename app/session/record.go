@@ -47,3 +47,49 @@ func (e *Event) ReadRecord(rec []byte) error {
 	}
 	return nil
 }
+
+// Positions in CompactFields of the type and of the fields a record holds normalized
+// (compactSignals).
+const (
+	compactType  = 2
+	compactRisk  = 19
+	compactProxy = 24
+)
+
+// AppendCompactRecord appends to dst the record AppendRecord writes for the Event FromCells
+// reads from cells, a row of the compact fields laid out as c says, and returns it with the
+// Event's time and type (a view of cells). ok is false, and dst as it was, for a row that is
+// not a compact record in plain cells with a time of its own (a multivalue, no os_type, an
+// os_time missing, zero or not parseMillis's): FromCells reads those.
+//
+// It is the reduce's ingest of the map phase's rows: the Event's strings would only be copied
+// into the record, so they are neither made nor shared through the Extractor's caches
+// (callgrind, realistic stream, reduce: 1 489 M -> 1 413 M per 100 000 events).
+func (c *Columns) AppendCompactRecord(dst []byte, cells [][]byte) (rec []byte, t int64, typ string, ok bool) {
+	p := c.at[fCompact].plain
+	if !c.compactOnly(cells) || p < 0 {
+		return dst, 0, "", false
+	}
+	if t, ok = parseMillis(cells[p]); !ok || t == 0 {
+		return dst, 0, "", false
+	}
+	for i := 1; i < numCompact; i++ {
+		v := ""
+		if p := c.at[fCompact+i].plain; p >= 0 {
+			v = clean(view(cells[p]))
+		}
+		switch {
+		case v == "":
+		case i == compactRisk:
+			v = RiskLevel(v)
+		case i == compactProxy:
+			v = Proxy(v)
+		}
+		if i == compactType {
+			typ = v
+		}
+		dst = binary.AppendUvarint(dst, uint64(len(v)))
+		dst = append(dst, v...)
+	}
+	return dst, t, typ, true
+}

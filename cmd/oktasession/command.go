@@ -155,6 +155,18 @@ func (c *command) Finish(w *scp.RowWriter) error {
 // sequenceRows keeps the events of a chunk for the reducer.
 func (c *command) sequenceRows(r *scp.RowReader) error {
 	for r.Next() {
+		// The map phase's rows, all of the reduce's but those of a map that wrote multivalues
+		// or no time: their records are made from their cells, without an Event.
+		if rec, t, typ, ok := c.x.cc.AppendCompactRecord(c.red.rec[:0], r.Cells()); ok {
+			c.red.rec = rec
+			c.stats.rows++
+			if !session.Sequenced(typ) {
+				c.stats.ignored++
+			} else if err := c.red.addRecord(t, rec); err != nil {
+				return err
+			}
+			continue
+		}
 		c.ev.Ref = 0
 		switch {
 		case !c.row():

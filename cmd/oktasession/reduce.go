@@ -60,7 +60,12 @@ func newReducer(dispatchDir string) *reducer {
 // add keeps an event as its record, keyed by its time.
 func (r *reducer) add(ev *session.Event) error {
 	r.rec = ev.AppendRecord(r.rec[:0])
-	if err := r.sorter.Add(ev.Time, r.rec); err != nil {
+	return r.addRecord(ev.Time, r.rec)
+}
+
+// addRecord keeps an event's record (session.Event.AppendRecord's), keyed by its time t.
+func (r *reducer) addRecord(t int64, rec []byte) error {
+	if err := r.sorter.Add(t, rec); err != nil {
 		return fmt.Errorf("keeping events in time order in %s: %w", r.dir, err)
 	}
 	return nil
