@@ -25,22 +25,28 @@ func (e *Event) AppendRecord(dst []byte) []byte {
 // ReadRecord sets e's string fields from rec, a record AppendRecord wrote, leaving Time and Ref
 // as they are; the strings view rec, which must stay unchanged while e is used.
 func (e *Event) ReadRecord(rec []byte) error {
-	for i := 1; i < numCompact; i++ {
+	fields := compactStrings(e)
+	for i := range fields {
 		if len(rec) == 0 {
 			return errRecord
 		}
 		// A field shorter than 128 bytes, almost every one, has a one-byte length:
 		// read here, not by Uvarint's loop (the reduce, callgrind, realistic stream:
 		// 1 559 M -> 1 505 M instructions per 100 000 events).
-		n, k := uint64(rec[0]), 1
+		n, k := int(rec[0]), 1
 		if n >= 0x80 {
-			n, k = binary.Uvarint(rec)
+			u, m := binary.Uvarint(rec)
+			if m <= 0 || u > uint64(len(rec)-m) {
+				return errRecord
+			}
+			n, k = int(u), m
 		}
-		if k <= 0 || n > uint64(len(rec)-k) {
+		rec = rec[k:]
+		if n > len(rec) {
 			return errRecord
 		}
-		*compactEventField(e, i) = view(rec[k : k+int(n)])
-		rec = rec[k+int(n):]
+		fields[i] = view(rec[:n])
+		rec = rec[n:]
 	}
 	if len(rec) != 0 {
 		return errRecord
@@ -76,20 +82,24 @@ func (c *Columns) AppendCompactRecord(dst []byte, cells [][]byte) (rec []byte, t
 	for i := 1; i < numCompact; i++ {
 		v := ""
 		if p := c.at[fCompact+i].plain; p >= 0 {
-			v = clean(view(cells[p]))
+			v = view(cells[p])
 		}
+		// isNone only for short values, one-byte lengths written here: with ReadRecord's
+		// loop by index, callgrind, realistic stream, reduce: 1 413 M -> 1 364 M.
 		switch {
-		case v == "":
+		case len(v) <= maxNone && isNone(v):
+			v = ""
 		case i == compactRisk:
 			v = RiskLevel(v)
 		case i == compactProxy:
 			v = Proxy(v)
 		}
-		if i == compactType {
-			typ = v
+		if len(v) < 0x80 {
+			dst = append(dst, byte(len(v)))
+		} else {
+			dst = binary.AppendUvarint(dst, uint64(len(v)))
 		}
-		dst = binary.AppendUvarint(dst, uint64(len(v)))
 		dst = append(dst, v...)
 	}
-	return dst, t, typ, true
+	return dst, t, clean(view(cells[c.at[fCompact+compactType].plain])), true
 }
