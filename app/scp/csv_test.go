@@ -611,8 +611,9 @@ func checkSimplePairs(t *testing.T, row []byte, cells [][]byte) {
 	}
 }
 
-// TestSplitSimple reads rows SplitSimple takes and rows it leaves to the reader (doubled
-// quotes, CRs, a quote in a bare cell, too few or many cells), and keeps to its plan.
+// TestSplitSimple reads rows SplitSimple takes (LF or CRLF line ends) and rows it leaves to
+// the reader (doubled quotes, a CR in a cell, a quote in a bare cell, too few or many cells),
+// and keeps to its plan.
 func TestSplitSimple(t *testing.T) {
 	header := "a,__mv_a,b,__mv_b\n"
 	body := header +
@@ -622,10 +623,11 @@ func TestSplitSimple(t *testing.T) {
 		"\"say \"\"hi\"\"\",,b,\n" +
 		"1,,2,\r\n" +
 		"x\"y,,2,\n" +
+		"1\r,,2,\n" +
 		"1,,2,\n" +
 		"9,,8,"
 	taken := checkSplitSimple(t, []byte(body))
-	require.Equal(t, 3, taken[0])
+	require.Equal(t, 4, taken[0])
 	require.Positive(t, taken[2], "a window of 64 bytes holds whole rows")
 	require.Equal(t, 1, checkSplitSimple(t, []byte(header+"1,,2,\n1,,2\n1,,2,\n"))[0], "a row short of a cell")
 	require.Equal(t, 1, checkSplitSimple(t, []byte(header+"1,,2,\n1,,2,,\n1,,2,\n"))[0], "a row with a cell too many")
@@ -637,4 +639,9 @@ func TestSplitSimple(t *testing.T) {
 	require.Equal(t, [][]byte{[]byte("cd"), []byte("a")}, out)
 	require.Zero(t, SplitSimple([]byte("a,x,b,cd\n"), plan, out), "a value where the plan wants none")
 	require.Zero(t, SplitSimple([]byte("a,,b,cd"), plan, out), "no line end in hand")
+	plan = []int{0, SimpleEmpty, 1, SimpleEmpty}
+	for _, row := range []string{"a,,,\r\n", "a,,\"\",\r\n", "a,,b,\r\n"} {
+		require.Equal(t, len(row), SplitSimple([]byte(row+"z"), plan, out), "%q", row)
+	}
+	require.Zero(t, SplitSimple([]byte("a,,b,\rz\n"), plan, out), "a CR in a cell")
 }

@@ -29,7 +29,11 @@ func (r *RowReader) NextWith(take func(b []byte) int) (ok, taken bool) {
 	}
 	if rest := b[r.pos:]; len(rest) > 0 {
 		if n := take(rest); n > 0 && n <= len(rest) && rest[n-1] == '\n' {
-			r.cells, r.line = r.cells[:0], rest[:n-1]
+			line := rest[:n-1]
+			if len(line) > 0 && line[len(line)-1] == '\r' {
+				line = line[:len(line)-1] // CRLF: a bare cell holds no CR, a quoted one ends in '"'
+			}
+			r.cells, r.line = r.cells[:0], line
 			r.pos += n
 			r.row++
 			return true, true
@@ -39,7 +43,7 @@ func (r *RowReader) NextWith(take func(b []byte) int) (ok, taken bool) {
 }
 
 // SplitSimple reads the row at the start of b when it is simple: len(plan) cells, each bare
-// (without quotes or CRs) or quoted without a doubled quote inside, and a '\n' line end. The
+// (without quotes or CRs) or quoted without a doubled quote inside, and a LF or CRLF line end. The
 // cell of column c goes to out[plan[c]] when plan[c] >= 0, unquoted; SimpleEmpty requires it
 // empty, SimpleSkip only reads it. It returns the row's length, its '\n' included, or 0 when
 // the row is not simple, has another number of cells, has a value where the plan wants none,
@@ -54,7 +58,7 @@ func SplitSimple(b []byte, plan []int, out [][]byte) int {
 		}
 		j := i // just past the cell, once read
 		switch b[i] {
-		case ',', '\n':
+		case ',', '\n', '\r':
 			// An empty cell, half of a compact row's (the __mv_ twins).
 			if want >= 0 {
 				out[want] = nil
@@ -105,8 +109,10 @@ func SplitSimple(b []byte, plan []int, out [][]byte) int {
 			i = j + 1
 		case b[j] == '\n' && c == last:
 			return j + 1
+		case b[j] == '\r' && c == last && j+1 < len(b) && b[j+1] == '\n':
+			return j + 2
 		default:
-			return 0 // a cell too many or too few, a doubled quote, a CR
+			return 0 // a cell too many or too few, a doubled quote, a CR in a cell
 		}
 	}
 	return 0
