@@ -35,7 +35,8 @@ var reduceBudget = defaultReduceBudget
 // The record is binary rather than the compact CSV row the map phase wrote: it needs no quoting
 // going in and no CSV reader and extractor coming back, which were two thirds of the sort's
 // cost (the reduce on the realistic stream, callgrind: 2 297 M -> 1 505 M instructions per
-// 100 000 events).
+// 100 000 events). The map phase's rows become records without an Event in between, most of
+// them straight from their CSV lines (command.sequenceRows: 1 489 M -> 1 261 M).
 type reducer struct {
 	dir    string // where spill files go: the job's dispatch directory
 	sorter *extsort.Sorter
