@@ -173,6 +173,9 @@ func (r *RowReader) Drain() error {
 // NumFields returns how many fields the body has.
 func (r *RowReader) NumFields() int { return len(r.fields) }
 
+// NumColumns returns how many columns the header has, __mv_ ones included.
+func (r *RowReader) NumColumns() int { return r.ncols }
+
 // FieldName returns the name of field i.
 func (r *RowReader) FieldName(i int) string { return r.fields[i].name }
 

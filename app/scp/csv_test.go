@@ -250,6 +250,9 @@ func FuzzRowReader(f *testing.F) {
 			}
 		}
 
+		// Rows SplitSimple takes, through NextWith, are the rows Next reads, whole or streamed.
+		checkSplitSimple(t, body)
+
 		// A body read as a stream, in pieces of any size through a window of any size, reads
 		// as the whole body does.
 		for _, win := range []int{1, 7, 64} {
@@ -538,4 +541,107 @@ func TestValuesEscapesEveryColumn(t *testing.T) {
 			}
 		}
 	}
+}
+
+// checkSplitSimple reads body with Next and, whole and as a stream through a small window,
+// with NextWith and SplitSimple keeping every cell: the rows, their lines and cells, and the
+// errors must be the same. It returns how many rows SplitSimple took from the whole body and
+// from the streams (windows of 5 and 64 bytes: most rows and some rows are cut short).
+func checkSplitSimple(t *testing.T, body []byte) (taken [3]int) {
+	t.Helper()
+	for w, win := range []int{0, 5, 64} {
+		var want, got RowReader
+		errWant := want.Reset(body)
+		errGot := got.Reset(body)
+		if win > 0 {
+			got = RowReader{window: win}
+			errGot = got.ResetReader(iotest.HalfReader(bytes.NewReader(body)), 0)
+		}
+		if fmt.Sprint(errWant) != fmt.Sprint(errGot) || errWant != nil {
+			require.Equal(t, fmt.Sprint(errWant), fmt.Sprint(errGot))
+			return taken
+		}
+		plan := make([]int, want.ncols)
+		for c := range plan {
+			plan[c] = c
+		}
+		out := make([][]byte, len(plan))
+		for {
+			okWant := want.Next()
+			okGot, took := got.NextWith(func(b []byte) int { return SplitSimple(b, plan, out) })
+			require.Equal(t, okWant, okGot, "row %d", want.Row())
+			require.Equal(t, fmt.Sprint(want.Err()), fmt.Sprint(got.Err()), "row %d", want.Row())
+			if !okWant {
+				break
+			}
+			cells := got.Cells()
+			if took {
+				taken[w]++
+				require.Empty(t, cells)
+				cells = out
+				checkSimplePairs(t, append(want.Line(), '\n'), want.Cells())
+			}
+			require.Equal(t, fmt.Sprintf("%q %q %d", want.Cells(), want.Line(), want.Row()),
+				fmt.Sprintf("%q %q %d", cells, got.Line(), got.Row()), "window %d", win)
+		}
+	}
+	return taken
+}
+
+// checkSimplePairs splits row, a simple row of the given cells, with a plan of values and
+// their __mv_ twins (every odd column SimpleEmpty): it must be taken exactly when every twin
+// is empty, with the values in their places.
+func checkSimplePairs(t *testing.T, row []byte, cells [][]byte) {
+	t.Helper()
+	plan, out := make([]int, len(cells)), make([][]byte, len(cells))
+	twinsEmpty := true
+	for c := range plan {
+		plan[c] = c
+		if c%2 == 1 {
+			plan[c] = SimpleEmpty
+			twinsEmpty = twinsEmpty && len(cells[c]) == 0
+		}
+	}
+	n := SplitSimple(row, plan, out)
+	require.Equal(t, twinsEmpty, n == len(row), "%q", row)
+	if twinsEmpty {
+		for c := 0; c < len(cells); c += 2 {
+			require.Equal(t, string(cells[c]), string(out[c]), "%q column %d", row, c)
+		}
+	}
+}
+
+// TestSplitSimple reads rows SplitSimple takes (LF or CRLF line ends) and rows it leaves to
+// the reader (doubled quotes, a CR in a cell, a quote in a bare cell, too few or many cells),
+// and keeps to its plan.
+func TestSplitSimple(t *testing.T) {
+	header := "a,__mv_a,b,__mv_b\n"
+	body := header +
+		"1,,\"x,y\",\n" +
+		"\n" +
+		"\"\",,\"l1\nl2\",\n" +
+		"\"say \"\"hi\"\"\",,b,\n" +
+		"1,,2,\r\n" +
+		"x\"y,,2,\n" +
+		"1\r,,2,\n" +
+		"1,,2,\n" +
+		"9,,8,"
+	taken := checkSplitSimple(t, []byte(body))
+	require.Equal(t, 4, taken[0])
+	require.Positive(t, taken[2], "a window of 64 bytes holds whole rows")
+	require.Equal(t, 1, checkSplitSimple(t, []byte(header+"1,,2,\n1,,2\n1,,2,\n"))[0], "a row short of a cell")
+	require.Equal(t, 1, checkSplitSimple(t, []byte(header+"1,,2,\n1,,2,,\n1,,2,\n"))[0], "a row with a cell too many")
+	require.Equal(t, 3, checkSplitSimple(t, []byte(header+",,,\n1,x,2,\n1,,2,y\n"))[0], "rows with a twin not empty")
+
+	out := make([][]byte, 2)
+	plan := []int{1, SimpleEmpty, SimpleSkip, 0}
+	require.Equal(t, 8, SplitSimple([]byte("a,,b,cd\nz"), plan, out))
+	require.Equal(t, [][]byte{[]byte("cd"), []byte("a")}, out)
+	require.Zero(t, SplitSimple([]byte("a,x,b,cd\n"), plan, out), "a value where the plan wants none")
+	require.Zero(t, SplitSimple([]byte("a,,b,cd"), plan, out), "no line end in hand")
+	plan = []int{0, SimpleEmpty, 1, SimpleEmpty}
+	for _, row := range []string{"a,,,\r\n", "a,,\"\",\r\n", "a,,b,\r\n"} {
+		require.Equal(t, len(row), SplitSimple([]byte(row+"z"), plan, out), "%q", row)
+	}
+	require.Zero(t, SplitSimple([]byte("a,,b,\rz\n"), plan, out), "a CR in a cell")
 }

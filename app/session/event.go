@@ -41,6 +41,9 @@ type Event struct {
 	Ref int64 // the caller's handle on the original row; the engine only hands it back
 }
 
+// maxNone is the length of the longest value isNone takes: a longer one needs no look.
+const maxNone = len("unknown")
+
 // isNone reports whether an Okta value means "no value".
 func isNone(s string) bool {
 	switch s {

@@ -617,6 +617,15 @@ func compactEventField(e *Event, i int) *string {
 	return (*string)(unsafe.Add(unsafe.Pointer(e), compactEventFields[i]))
 }
 
+// compactStrings returns e's string fields after Time, UUID to Proxy: CompactFields from
+// position 1 in order, the layout of Event (TestCompactStrings). ReadRecord fills them by
+// index, a loop without a table lookup per field (callgrind, realistic stream, reduce, with
+// AppendCompactRecord's one-byte lengths: 1 413 M -> 1 364 M); it is sound as they are
+// contiguous fields of the one Event e points to.
+func compactStrings(e *Event) *[numCompact - 1]string {
+	return (*[numCompact - 1]string)(unsafe.Pointer(&e.UUID))
+}
+
 // parseMillis reads os_time as Compact writes it: a decimal number of milliseconds (negative
 // before 1970) of at most 18 digits, as strconv.ParseInt would, in a tenth of its
 // instructions; false for anything else (compactField then asks strconv).

@@ -131,8 +131,66 @@ func checkLayouts(t *testing.T, r *rand.Rand, fast, general *Extractor, fields m
 		if row.cols.plainOnly(row.cells) {
 			plain++
 		}
+		checkCompactRecord(t, row, cellsErr, viaCells, fmt.Sprintf("%s layout %d", where, k))
 	}
 	return plain
+}
+
+// checkCompactRecord checks AppendCompactRecord on a row FromCells read as ev (err): when it
+// takes the row, its record, time and type must be ev's; it must take every compact row in
+// plain cells with a time of its own.
+func checkCompactRecord(t *testing.T, row *cellsRow, err error, ev Event, where string) (took bool) {
+	t.Helper()
+	rec, tm, typ, ok := row.cols.AppendCompactRecord([]byte("x"), row.cells)
+	p := row.cols.at[fCompact].plain
+	_, millis := parseMillis(nil)
+	if p >= 0 {
+		_, millis = parseMillis(row.cells[p])
+	}
+	require.Equal(t, row.cols.compactOnly(row.cells) && millis && ev.Time != 0, ok, where)
+	if !ok {
+		require.Equal(t, []byte("x"), rec, where)
+		return false
+	}
+	require.NoError(t, err, where)
+	require.Equal(t, ev.AppendRecord([]byte("x")), rec, where)
+	require.Equal(t, ev.Time, tm, where)
+	require.Equal(t, ev.Type, typ, where)
+	return true
+}
+
+// TestCompactRecordNormalizes reads compact rows with the values anyone could write (no-value
+// spellings, risk and proxy as logged, multivalues, odd times) through AppendCompactRecord and
+// FromCells: the records must be the same, and the plain rows with a time taken.
+func TestCompactRecordNormalizes(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	values := []string{"", "null", "None", "-", "unknown", "x", "level=HIGH", "{reasons=x, level=LOW}", "MEDIUM", "True", "TRUE", "false", "a\nb"}
+	times := []string{"1717200000123", "0", "", "null", "-5", "+5", "12a", "1234567890123456789"}
+	took := 0
+	for i := range 3000 {
+		fields := map[string][]string{}
+		for j, name := range CompactFields {
+			v := values[r.IntN(len(values))]
+			switch {
+			case j == 0:
+				v = times[r.IntN(len(times))]
+			case j == compactType && r.IntN(4) > 0:
+				v = "user.session.start"
+			}
+			if v != "" {
+				fields[name] = strings.Split(v, "\n")
+			}
+		}
+		for k := range 2 {
+			row := newCellsRow(r, fields)
+			var ev Event
+			err := row.read(new(Extractor), &ev)
+			if checkCompactRecord(t, row, err, ev, fmt.Sprintf("row %d layout %d", i, k)) {
+				took++
+			}
+		}
+	}
+	require.Greater(t, took, 200)
 }
 
 // TestFromRowPlainCellsMatchesValues reads rows without compact records, most of them with

@@ -44,3 +44,21 @@ func TestRecordRejectsOtherBytes(t *testing.T) {
 		require.Error(t, new(Event).ReadRecord(bad), "%q", bad)
 	}
 }
+
+// TestCompactStrings checks that compactStrings covers the Event's compact string fields, in
+// CompactFields order: their offsets are those of compactEventFields, and Time and Ref lie
+// outside.
+func TestCompactStrings(t *testing.T) {
+	var e Event
+	fields := compactStrings(&e)
+	for i := 1; i < numCompact; i++ {
+		require.Same(t, compactEventField(&e, i), &fields[i-1], CompactFields[i])
+	}
+	for i := range fields {
+		fields[i] = "x"
+	}
+	require.Equal(t, Event{UUID: "x", Type: "x", ActorID: "x", ActorType: "x", ActorLogin: "x", ActorName: "x",
+		TargetID: "x", TargetLogin: "x", App: "x", IP: "x", UserAgent: "x", SessionID: "x", Result: "x",
+		Reason: "x", Factor: "x", TransactionID: "x", Behaviors: "x", DTHash: "x", Risk: "x", Country: "x",
+		City: "x", ASN: "x", ISP: "x", Proxy: "x"}, e)
+}

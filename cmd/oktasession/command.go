@@ -154,19 +154,52 @@ func (c *command) Finish(w *scp.RowWriter) error {
 
 // sequenceRows keeps the events of a chunk for the reducer.
 func (c *command) sequenceRows(r *scp.RowReader) error {
-	for r.Next() {
-		c.ev.Ref = 0
-		switch {
-		case !c.row():
-		case !session.Sequenced(c.ev.Type):
-			c.stats.ignored++
-		default:
-			if err := c.red.add(&c.ev); err != nil {
-				return err
+	// The map phase's rows, all of the reduce's but those of a map that wrote multivalues or
+	// no time, are kept as their records without an Event: read straight from their CSV lines
+	// where they are simple, else from their cells.
+	var (
+		t   int64
+		typ string
+	)
+	take := func(b []byte) (n int) {
+		n, c.red.rec, t, typ = c.x.compactRecord(b, c.red.rec[:0])
+		return n
+	}
+	for {
+		next, taken := r.NextWith(take)
+		if !next {
+			break
+		}
+		if !taken {
+			var ok bool
+			if c.red.rec, t, typ, ok = c.x.cc.AppendCompactRecord(c.red.rec[:0], r.Cells()); !ok {
+				if err := c.eventRow(); err != nil {
+					return err
+				}
+				continue
 			}
+		}
+		c.stats.rows++
+		if !session.Sequenced(typ) {
+			c.stats.ignored++
+		} else if err := c.red.addRecord(t, c.red.rec); err != nil {
+			return err
 		}
 	}
 	return r.Err()
+}
+
+// eventRow keeps the event of a row other than the map phase's compact records.
+func (c *command) eventRow() error {
+	c.ev.Ref = 0
+	switch {
+	case !c.row():
+	case !session.Sequenced(c.ev.Type):
+		c.stats.ignored++
+	default:
+		return c.red.add(&c.ev)
+	}
+	return nil
 }
 
 // reduceExact fails the search where the engine, although fed in time order, could not

@@ -35,7 +35,8 @@ var reduceBudget = defaultReduceBudget
 // The record is binary rather than the compact CSV row the map phase wrote: it needs no quoting
 // going in and no CSV reader and extractor coming back, which were two thirds of the sort's
 // cost (the reduce on the realistic stream, callgrind: 2 297 M -> 1 505 M instructions per
-// 100 000 events).
+// 100 000 events). The map phase's rows become records without an Event in between, most of
+// them straight from their CSV lines (command.sequenceRows: 1 489 M -> 1 261 M).
 type reducer struct {
 	dir    string // where spill files go: the job's dispatch directory
 	sorter *extsort.Sorter
@@ -60,7 +61,12 @@ func newReducer(dispatchDir string) *reducer {
 // add keeps an event as its record, keyed by its time.
 func (r *reducer) add(ev *session.Event) error {
 	r.rec = ev.AppendRecord(r.rec[:0])
-	if err := r.sorter.Add(ev.Time, r.rec); err != nil {
+	return r.addRecord(ev.Time, r.rec)
+}
+
+// addRecord keeps an event's record (session.Event.AppendRecord's), keyed by its time t.
+func (r *reducer) addRecord(t int64, rec []byte) error {
+	if err := r.sorter.Add(t, rec); err != nil {
 		return fmt.Errorf("keeping events in time order in %s: %w", r.dir, err)
 	}
 	return nil
