@@ -93,10 +93,12 @@ func slicesSortFunc[T any](s []T, cmp func(a, b T) int) { slices.SortFunc(s, cmp
 // limit on top of the stream, to profile what a real stream costs.
 //
 // profile.pgo, which make build and the bench/ scripts pass to go build -pgo for
-// profile-guided optimization (4.5% fewer instructions in each phase on the realistic
-// stream: callgrind, map 3.23 G -> 3.08 G, reduce 888 M -> 849 M per 100 000 events), is its
-// profile on the two phases of the realistic stream, as bench/oktasession.sh --record
-// records them. After large changes, make it anew:
+// profile-guided optimization, is its profile on the two phases of the realistic stream, as
+// bench/oktasession.sh --record records them. Made anew on 2026-12-07 after b16's parser,
+// writer and reduce changes: 1% fewer instructions than without PGO (callgrind, per 100 000
+// events: map 2 718 M -> 2 689 M, reduce 1 266 M -> 1 257 M); a stale profile can cost more
+// than it gives, since it names hot call sites by their lines. After large changes, make it
+// anew (go test builds without the profile, so the test binary's own profile is PGO-free):
 //
 //	bash bench/oktasession.sh --record /tmp/os-rec     # map.input, reduce.input
 //	for p in map reduce; do OKTASESSION_REPLAY=/tmp/os-rec/$p.input go test -run '^$' \
