@@ -271,9 +271,7 @@ func (r *RowReader) Values(i int, dst [][]byte) ([][]byte, error) {
 func (r *RowReader) record() bool {
 	for {
 		b := r.body
-		for r.pos < len(b) && (b[r.pos] == '\n' || (b[r.pos] == '\r' && r.pos+1 < len(b) && b[r.pos+1] == '\n')) {
-			r.pos++
-		}
+		r.pos = skipBlank(b, r.pos)
 		if r.src != nil && (r.pos >= len(b) || (r.pos == len(b)-1 && b[r.pos] == '\r')) {
 			if !r.refill() {
 				return false
@@ -295,6 +293,35 @@ func (r *RowReader) record() bool {
 			return false
 		}
 	}
+}
+
+// skipBlank returns the index of the first byte from b[i] on that does not start a blank line
+// (LF or CRLF), which readers skip between rows.
+func skipBlank(b []byte, i int) int {
+	for i < len(b) && (b[i] == '\n' || (b[i] == '\r' && i+1 < len(b) && b[i+1] == '\n')) {
+		i++
+	}
+	return i
+}
+
+// bareCellEnd returns the index of the ',', LF, CR or quote that ends the bare cell at b[i],
+// len(b) when none does. All four are below '-': a word is tested once, and its few other low
+// bytes (spaces, '$', brackets) looked up. Words are read as b[j:j+8:j+8], whose constant
+// length lets the compiler drop the bounds checks of the load (fastRecord: 18M fewer
+// instructions on 200 000 rows of the fields-only stream, here and for its empty cells).
+func bareCellEnd(b []byte, i int) int {
+	j := i
+	for ; j+8 <= len(b); j += 8 {
+		for m := below(binary.LittleEndian.Uint64(b[j:j+8:j+8]), '-'); m != 0; m &= m - 1 {
+			if k := j + bits.TrailingZeros64(m)>>3; bareEnd[b[k]] {
+				return k
+			}
+		}
+	}
+	for j < len(b) && !bareEnd[b[j]] {
+		j++
+	}
+	return j
 }
 
 // refill moves the unread part of the window to its start and reads the stream after it
@@ -462,27 +489,7 @@ func (r *RowReader) fastRecord(start int) bool {
 				j++
 			}
 		} else {
-			// Bare: up to the next ',', LF, CR or quote. All four are below '-': a word is
-			// tested once, and its few other low bytes (spaces, '$', brackets) looked up.
-			// Words are read as b[j:j+8:j+8], whose constant length lets the compiler drop
-			// the bounds checks of the load (fastRecord: 18M fewer instructions on 200 000
-			// rows of the fields-only stream, here and for the empty cells above).
-		scan:
-			for {
-				if j+8 > len(b) {
-					for j < len(b) && !bareEnd[b[j]] {
-						j++
-					}
-					break
-				}
-				for m := below(binary.LittleEndian.Uint64(b[j:j+8:j+8]), '-'); m != 0; m &= m - 1 {
-					if k := j + bits.TrailingZeros64(m)>>3; bareEnd[b[k]] {
-						j = k
-						break scan
-					}
-				}
-				j += 8
-			}
+			j = bareCellEnd(b, i)
 			cells = append(cells, b[i:j:j])
 		}
 		// j is just past the cell.
