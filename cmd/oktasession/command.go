@@ -76,9 +76,6 @@ func (c *command) GetInfo(info *scp.Info) (*scp.GetInfoReply, error) {
 		// The map phase drops events no flow uses: their JSON is read no further than their
 		// eventType.
 		c.x.rr.Skip = unsequenced
-		if mapLimit != nil {
-			mapLimit()
-		}
 		return &scp.GetInfoReply{Type: scp.Streaming, RequiredFields: mapRawFields}, nil
 	case p.opts.Mode == session.ModeEvents:
 		c.held = newHeldRows()

@@ -18,21 +18,10 @@ import (
 // as a stream through a window of a few hundred KiB, and what remains is the reply being built
 // and the open flows. The collector works a little harder instead of letting the heap double.
 // The binary, stacks and freed pages not yet returned come on top. On one P (see procs) a
-// cycle costs about 2 ms of CPU.
+// cycle costs about 2 ms of CPU. Both phases run under it: the map phase had 44 MiB while its
+// reply grew as one 20 MB body (62.5 to 65.7 MiB peak RSS at 52 MiB); with the reply kept in
+// blocks (scp.RowWriter) it peaks at 25 to 28.5 MiB under either limit (realistic stream).
 const memoryLimit = 52 << 20
-
-// mapMemoryLimit is memoryLimit for the map phase, whose live heap is bounded (the stream's
-// window and the reply being built). It was set while the reply grew as one body, about 35 MB
-// with the old and the new body for a 50 000-row chunk of the realistic stream: at 52 MiB the
-// heap overshot to 58 MB and the process peaked at 62.5 to 65.7 MiB RSS; at 44 MiB it peaked at
-// 54 MiB. Since the reply's rows are kept in blocks (scp.RowWriter) the heap stays near 20 MB
-// and the map peaks at 26 to 28.5 MiB under either limit, with 5 collections. The reduce keeps
-// memoryLimit: its live heap grows with the open flows.
-const mapMemoryLimit = 44 << 20
-
-// mapLimit lowers the runtime's memory limit for the map phase; main sets it when the limit
-// is its own (GOMEMLIMIT unset).
-var mapLimit func()
 
 // procs returns the number of Ps to run with unless GOMAXPROCS (getenv's answer) says
 // otherwise: 1, as the command is one goroutine. With a second P the collector's idle mark
@@ -50,7 +39,6 @@ func main() {
 	runtime.GOMAXPROCS(procs(os.Getenv))
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
-		mapLimit = func() { debug.SetMemoryLimit(mapMemoryLimit) }
 	}
 	growPipes()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)

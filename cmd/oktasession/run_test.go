@@ -719,18 +719,3 @@ func TestLyingChunkHeaderAllocatesWhatArrives(t *testing.T) {
 	assert.Contains(t, string(m), "ERROR")
 	assert.Contains(t, string(m), "unexpected EOF")
 }
-
-// TestMapPhaseLowersMemoryLimit checks that the map phase (on _raw) lowers the runtime's
-// memory limit where main set it, and that the reduce keeps memoryLimit.
-func TestMapPhaseLowersMemoryLimit(t *testing.T) {
-	defer func(f func()) { mapLimit = f }(mapLimit)
-	for _, tc := range []struct {
-		args []string
-		want bool
-	}{{[]string{"phase=map"}, true}, {nil, false}, {[]string{"phase=map", "input=fields"}, false}} {
-		called := false
-		mapLimit = func() { called = true }
-		runSCP(t, getinfoChunk(t, tc.args...))
-		assert.Equal(t, tc.want, called, "%v", tc.args)
-	}
-}
