@@ -136,6 +136,9 @@ var rawRoot = func() *rawNode {
 	var index func(n *rawNode)
 	nodes := 0
 	index = func(n *rawNode) {
+		if nodes == 64 {
+			panic("session: rawPaths: more than 64 objects, which rawParser.entered does not tell apart")
+		}
 		n.bit, nodes = 1<<nodes, nodes+1
 		for k, key := range n.keys {
 			w := keyWord([]byte(key), 0, len(key))
